@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from workbench.errors import UserError
 from workbench.model import FORMAT, ScoringModel
+from workbench.sql import closest
 
 MAX_FILE_BYTES = 1_000_000  # a real model is a few KB; anything this big is a mistake or an attack
 
@@ -159,7 +160,9 @@ def describe_validation_error(
     error: ValidationError, raw: Any, source: str = "the model", text: str | None = None
 ) -> str:
     """Turn pydantic's first error into one sentence that names the place and the fix."""
-    first = error.errors()[0]
+    errors = error.errors()
+    # An unknown key is usually a typo of a missing one: explain the typo, not the gap.
+    first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc = _visible_loc(first["loc"], raw)
     where = _describe_loc(loc, raw)
     line = _line_of(text, loc) if text else None
@@ -169,6 +172,9 @@ def describe_validation_error(
         key = loc[-1] if loc else "?"
         allowed = _allowed_keys(loc[:-1], raw)
         hint = f"; allowed keys here: {', '.join(allowed)}" if allowed else ""
+        guess = closest(str(key), allowed) if allowed else None
+        if guess:
+            hint = f" (did you mean {guess!r}?){hint}"
         return f"{source}: unknown key {key!r} in {_describe_loc(loc[:-1], raw)}{at}{hint}."
     if kind == "missing":
         return f"{source}: {where} is missing{at}; add it."
