@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.compiler import Params, compile_scoring, criterion_sql
+from workbench.compiler import WHITESPACE, Params, compile_scoring, criterion_sql
 from workbench.errors import UserError
 from workbench.model import TRUTHY, ScoringModel
 from workbench.model_file import model_from_dict
@@ -39,12 +39,13 @@ def test_quote_identifier(name: str, quoted: str):
     assert quote_identifier(name) == quoted
 
 
+WS = WHITESPACE
 CASES = [
     (
         {"id": "demo", "column": "Demo", "kind": "flag", "points": 80},
-        'CASE WHEN list_contains($p0, lower(trim(CAST("Demo" AS VARCHAR)))) '
-        "THEN CAST($p1 AS DOUBLE) ELSE 0.0 END",
-        {"p0": list(TRUTHY), "p1": 80.0},
+        'CASE WHEN list_contains($p1, lower(trim(CAST("Demo" AS VARCHAR), $p0))) '
+        "THEN CAST($p2 AS DOUBLE) ELSE 0.0 END",
+        {"p0": WS, "p1": list(TRUTHY), "p2": 80.0},
     ),
     (
         {
@@ -54,7 +55,8 @@ CASES = [
             "missing": -1,
             "bands": [{"from": 5, "points": 25}, {"to": 5, "points": 3}],
         },
-        'CASE WHEN TRY_CAST("Opens" AS DOUBLE) IS NULL THEN CAST($p0 AS DOUBLE) '
+        'CASE WHEN TRY_CAST("Opens" AS DOUBLE) IS NULL OR isnan(TRY_CAST("Opens" AS DOUBLE)) '
+        "THEN CAST($p0 AS DOUBLE) "
         'WHEN TRY_CAST("Opens" AS DOUBLE) >= CAST($p1 AS DOUBLE) THEN CAST($p2 AS DOUBLE) '
         'WHEN TRY_CAST("Opens" AS DOUBLE) < CAST($p3 AS DOUBLE) THEN CAST($p4 AS DOUBLE) '
         "ELSE 0.0 END",
@@ -62,11 +64,11 @@ CASES = [
     ),
     (
         {"id": "ind", "column": "Industry", "kind": "categories", "points": {" Big  Tech": 7}},
-        'CASE WHEN "Industry" IS NULL OR lower(trim(CAST("Industry" AS VARCHAR))) = \'\' '
-        "THEN CAST($p0 AS DOUBLE) "
-        "WHEN regexp_replace(lower(trim(CAST(\"Industry\" AS VARCHAR))), '\\s+', ' ', 'g') = $p1 "
-        "THEN CAST($p2 AS DOUBLE) ELSE CAST($p3 AS DOUBLE) END",
-        {"p0": 0.0, "p1": "big tech", "p2": 7.0, "p3": 0.0},
+        'CASE WHEN "Industry" IS NULL OR lower(trim(CAST("Industry" AS VARCHAR), $p0)) = \'\' '
+        "THEN CAST($p1 AS DOUBLE) "
+        "WHEN regexp_replace(lower(trim(CAST(\"Industry\" AS VARCHAR), $p0)), '\\s+', ' ', 'g')"
+        " = $p2 THEN CAST($p3 AS DOUBLE) ELSE CAST($p4 AS DOUBLE) END",
+        {"p0": WS, "p1": 0.0, "p2": "big tech", "p3": 7.0, "p4": 0.0},
     ),
     (
         {
@@ -76,9 +78,9 @@ CASES = [
             "points": -30,
             "domains": ["Gmail.com", "@yahoo.com"],
         },
-        'CASE WHEN list_contains($p0, regexp_replace(lower(trim(CAST("E-mail" AS VARCHAR))), '
-        "'^.*@', '')) THEN CAST($p1 AS DOUBLE) ELSE 0.0 END",
-        {"p0": ["gmail.com", "yahoo.com"], "p1": -30.0},
+        'CASE WHEN list_contains($p1, regexp_replace(lower(trim(CAST("E-mail" AS VARCHAR), $p0)), '
+        "'^.*@', '')) THEN CAST($p2 AS DOUBLE) ELSE 0.0 END",
+        {"p0": WS, "p1": ["gmail.com", "yahoo.com"], "p2": -30.0},
     ),
 ]
 
@@ -268,3 +270,34 @@ def test_matches_plain_pandas(con: duckdb.DuckDBPyConnection):
     expected = _pandas_score(frame)
     assert (got["score"].to_numpy() == expected.to_numpy()).all()
     assert (got["tier"] == np.where(expected >= 50, "hot", "cold")).all()
+
+
+def test_tabs_line_breaks_and_nan(con: duckdb.DuckDBPyConnection):
+    """Exports leave tabs, line breaks and 'nan' in cells; they must not change the points."""
+    con.execute(
+        "CREATE TABLE leads AS SELECT * FROM (VALUES "
+        "('yes' || chr(9), 'Software' || chr(10), chr(9) || 'a@gmail.com', 'nan'),"
+        "(chr(160) || 'Y', chr(9) || 'big ' || chr(9) || ' tech', 'gmail.com' || chr(13), '7')"
+        ") t(f, c, e, n)"
+    )
+    model = _model(
+        {"id": "f", "column": "f", "kind": "flag", "points": 1},
+        {
+            "id": "c",
+            "column": "c",
+            "kind": "categories",
+            "points": {"software": 10, "Big Tech": 20},
+        },
+        {"id": "e", "column": "e", "kind": "email_domain", "domains": ["gmail.com"], "points": 100},
+        {
+            "id": "n",
+            "column": "n",
+            "kind": "ranges",
+            "bands": [{"from": 5, "points": 1000}],
+            "missing": -1,
+        },
+        scale={"min": -10000, "max": 10000},
+    )
+    query = compile_scoring(model, "leads", ["f", "c", "e", "n"])
+    rows = con.execute(query.sql, query.params).fetchall()
+    assert [r[4:8] for r in rows] == [(1.0, 10.0, 100.0, -1.0), (1.0, 20.0, 100.0, 1000.0)]

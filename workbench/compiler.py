@@ -26,6 +26,7 @@ from workbench.sql import quote_identifier as q
 from workbench.sql import resolve_column
 
 INTERNAL = "__wb_"  # prefix of helper columns inside the query; refused in user data
+WHITESPACE = " \t\n\r\x0b\x0c\u00a0"  # what trim() removes around a value
 
 
 @dataclass(frozen=True)
@@ -71,13 +72,16 @@ def criterion_sql(c: Criterion, column: str, params: Params) -> str:
         A DOUBLE-valued SQL expression; never NULL.
     """
     col = q(column)
-    text = f"lower(trim(CAST({col} AS VARCHAR)))"
+    if isinstance(c, FlagCriterion | CategoriesCriterion | EmailDomainCriterion):
+        # DuckDB's one-argument trim() strips only spaces; exports also leave tabs and line breaks.
+        text = f"lower(trim(CAST({col} AS VARCHAR), {params.add(WHITESPACE)}))"
     if isinstance(c, FlagCriterion):
         truthy = params.add(list(TRUTHY))
         return f"CASE WHEN list_contains({truthy}, {text}) THEN {params.num(c.points)} ELSE 0.0 END"
     if isinstance(c, RangesCriterion):
         value = f"TRY_CAST({col} AS DOUBLE)"
-        arms = [f"WHEN {value} IS NULL THEN {params.num(c.missing)}"]
+        # 'nan' casts to NaN, which DuckDB sorts above every number: treat it as missing.
+        arms = [f"WHEN {value} IS NULL OR isnan({value}) THEN {params.num(c.missing)}"]
         for band in c.bands:
             tests = []
             if band.from_ is not None:
