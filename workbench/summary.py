@@ -167,18 +167,17 @@ def summarize(
     bin_expr = f"CAST(floor((score - {params.num(lo)}) / {params.num(width)}) AS BIGINT)"
     bin_expr = f"LEAST(GREATEST({bin_expr}, 0), {params.add(n_bins - 1)})"
     all_params = {**scoring.params, **params.values}
-    grouped = con.execute(
-        f"WITH scored AS ({scoring.sql}) "
-        f"SELECT {bin_expr} AS b, tier, count(*) AS n, sum(CAST({conv} AS INTEGER)) AS c "
-        "FROM scored GROUP BY ALL",
+    # One scan: the () grouping set carries the whole-table statistics, the rest the bins.
+    rows = con.execute(
+        f"WITH scored AS ({scoring.sql}), binned AS (SELECT score, tier, {bin_expr} AS b, "
+        f"CAST({conv} AS INTEGER) AS conv FROM scored) "
+        "SELECT b, tier, count(*), sum(conv), avg(score), quantile_cont(score, 0.5), "
+        "quantile_cont(score, 0.9), min(score), max(score), grouping(b) AS whole "
+        "FROM binned GROUP BY GROUPING SETS ((b, tier), ())",
         all_params,
     ).fetchall()
-    stats = con.execute(
-        f"WITH scored AS ({scoring.sql}) SELECT avg(score), quantile_cont(score, 0.5), "
-        "quantile_cont(score, 0.9), min(score), max(score) FROM scored",
-        scoring.params,
-    ).fetchone()
-    assert stats is not None
+    grouped = [r[:4] for r in rows if not r[9]]
+    stats = next(r[4:9] for r in rows if r[9])
 
     total = sum(int(r[2]) for r in grouped)
     per_tier: dict[str, list[int]] = {t.name: [0, 0] for t in model.tiers}
