@@ -1,0 +1,571 @@
+"""Loading lead files into DuckDB: real files, a crafted corpus, generated cases, a property.
+
+Expected values are written by hand or read back with the csv module / pandas, never taken
+from the loader itself.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from workbench.errors import UserError
+from workbench.loading import LoadResult, load_leads, read_table_columns
+
+CORPUS = Path(__file__).resolve().parent / "corpus"
+CRM_HEADERS = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "crm-headers"
+HEADER_FILES = sorted(CRM_HEADERS.glob("*.csv"))
+
+HOSTILE = ["lead score", 'a"b', "select", "Ünïcode", "x'); DROP TABLE leads; --"]
+
+
+def types(con: duckdb.DuckDBPyConnection, table: str = "leads") -> list[str]:
+    return [str(r[1]) for r in con.execute(f'DESCRIBE "{table}"').fetchall()]
+
+
+def rows(con: duckdb.DuckDBPyConnection, table: str = "leads") -> list[tuple[Any, ...]]:
+    return con.execute(f'SELECT * FROM "{table}"').fetchall()
+
+
+def check_columns(con: duckdb.DuckDBPyConnection, result: LoadResult) -> None:
+    """The names the loader reports are exactly the table's names."""
+    assert read_table_columns(con, result.table) == result.columns
+
+
+# --------------------------------------------------------------------------- real data
+
+
+def test_bank_full_loads_with_integer_and_text_columns(con, bank_full):
+    with open(bank_full, newline="", encoding="utf-8") as fh:
+        records = list(csv.DictReader(fh, delimiter=";"))
+    yes = sum(1 for r in records if r["y"] == "yes")
+    assert (len(records), yes) == (45_211, 5_289)  # the file itself, read with plain csv
+
+    result = load_leads(con, bank_full)
+
+    assert result.rows == 45_211
+    assert result.columns == list(records[0])
+    assert len(result.columns) == 17
+    dtype = dict(zip(result.columns, types(con), strict=True))
+    for name in ("age", "balance", "day", "duration", "campaign", "pdays", "previous"):
+        assert dtype[name] == "BIGINT", name
+    for name in ("job", "marital", "education", "default", "month", "poutcome", "y"):
+        assert dtype[name] == "VARCHAR", name
+    assert con.execute("SELECT count(*) FROM leads WHERE y = 'yes'").fetchone() == (yes,)
+    assert con.execute("SELECT sum(balance), min(pdays) FROM leads").fetchone() == (
+        sum(int(r["balance"]) for r in records),
+        -1,
+    )
+    assert result.notes[0] == "Read as semicolon-separated text in UTF-8."
+    check_columns(con, result)
+
+
+@pytest.mark.parametrize("header_file", HEADER_FILES, ids=lambda p: p.name)
+def test_real_crm_headers_survive_exactly(con, tmp_path, header_file):
+    raw = header_file.read_bytes()
+    names = next(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    hubspot = header_file.name.startswith("hubspot")
+    out = io.StringIO()
+    # HubSpot quotes every field, numbers too; the others quote only where needed.
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL if hubspot else csv.QUOTE_MINIMAL)
+    writer.writerow(names)
+    for i in range(3):
+        writer.writerow(
+            [str(10 * i + j) if j % 3 == 0 else f"text {i}-{j}" for j in range(len(names))]
+        )
+    data = out.getvalue().encode("utf-8")
+    if header_file.name.startswith("mautic"):
+        data = b"\xef\xbb\xbf" + data  # Mautic exports start with a byte-order mark
+    path = tmp_path / header_file.name
+    path.write_bytes(data)
+
+    result = load_leads(con, path)
+
+    assert result.columns == names
+    assert result.rows == 3
+    assert len(result.notes) == 1, result.notes  # nothing renamed or dropped
+    check_columns(con, result)
+    dtypes = types(con)
+    assert all(dtypes[j] == ("BIGINT" if j % 3 == 0 else "VARCHAR") for j in range(len(names)))
+    first = rows(con)[0]
+    assert first[1] == "text 0-1"
+    assert first[0] == 0
+
+
+# --------------------------------------------------------------------------- crafted corpus
+
+# file -> (columns, DuckDB types, rows, fragment of a note or None)
+CORPUS_LOADS: dict[str, tuple[list[str], list[str], list[tuple[Any, ...]], str | None]] = {
+    "semicolon.csv": (
+        ["name", "employees", "country"],
+        ["VARCHAR", "BIGINT", "VARCHAR"],
+        [("Acme", 120, "DE"), ("Beta", 7, "AT")],
+        "semicolon-separated text in UTF-8.",
+    ),
+    "tab.tsv": (
+        ["name", "employees", "score"],
+        ["VARCHAR", "BIGINT", "DOUBLE"],
+        [("Acme", 120, 0.5), ("Beta, Inc.", 7, 1.25)],
+        "tab-separated",
+    ),
+    "pipe.txt": (
+        ["name", "employees", "stage"],
+        ["VARCHAR", "BIGINT", "VARCHAR"],
+        [("Acme", 120, "lead"), ("Beta", 7, "customer")],
+        "pipe-separated",
+    ),
+    "decimal_comma.csv": (
+        ["name", "revenue", "rate", "ambiguous"],
+        ["VARCHAR", "DOUBLE", "DOUBLE", "DOUBLE"],
+        # "1,234" in a file that uses decimal commas is 1.234, not 1234.
+        [("Acme", 1234.5, 3.75, 1.234), ("Beta", 12.0, 0.5, 5.0), ("Gamma", 1000000.25, 10.0, 7.0)],
+        "with decimal commas.",
+    ),
+    "us_thousands.csv": (
+        ["name", "revenue"],
+        ["VARCHAR", "DOUBLE"],
+        [("Acme", 1234.5), ("Beta", 12000.0), ("Gamma", 7.25)],
+        "comma-separated text in UTF-8.",
+    ),
+    "utf8_bom.csv": (
+        ["email", "points"],
+        ["VARCHAR", "BIGINT"],
+        [("anna@example.com", 10), ("ben@example.org", 20)],
+        "UTF-8 (with byte-order mark)",
+    ),
+    "cp1252.csv": (
+        ["name", "city", "budget"],
+        ["VARCHAR", "VARCHAR", "VARCHAR"],
+        [("Müller", "Köln", "500 €"), ("José", "Málaga", "1000 €")],
+        "semicolon-separated text in Windows-1252.",
+    ),
+    "utf16_tab.txt": (
+        ["name", "city"],
+        ["VARCHAR", "VARCHAR"],
+        [("Müller", "Köln")],
+        "tab-separated text in UTF-16",
+    ),
+    "crlf.csv": (
+        ["id", "name", "score"],
+        ["BIGINT", "VARCHAR", "BIGINT"],
+        [(1, "Anna", 10), (2, "Ben", 20)],
+        None,
+    ),
+    "quoted_numbers.csv": (
+        ["Record ID", "Email", "HubSpot Score", "Annual Revenue"],
+        ["BIGINT", "VARCHAR", "BIGINT", "DOUBLE"],
+        [(101, "anna@example.com", 42, 1500.5), (102, "ben@example.org", 7, None)],
+        None,
+    ),
+    "trailing_delimiter.csv": (
+        ["name", "score"],
+        ["VARCHAR", "BIGINT"],
+        [("Anna", 10), ("Ben", 20)],
+        'Dropped the empty unnamed last column "column_3"',
+    ),
+    "duplicate_names.csv": (
+        ["Email", "Name", "Email (2)", "Email (3)"],
+        ["VARCHAR"] * 4,
+        [("a@x.com", "Anna", "b@x.com", "c@x.com")],
+        'Renamed the second "Email" column to "Email (2)".',
+    ),
+    "case_duplicates.csv": (
+        ["Email", "email (2)", "EMAIL (3)"],
+        ["VARCHAR"] * 3,
+        [("a@x.com", "b@x.com", "c@x.com")],
+        'Renamed "email" to "email (2)" because it differs from "Email" only by case',
+    ),
+    "blank_header.csv": (
+        ["name", "column_2", "score"],
+        ["VARCHAR", "VARCHAR", "BIGINT"],
+        [("Anna", "x", 10), ("Ben", "y", 20)],
+        None,
+    ),
+    "hostile_names.csv": (
+        HOSTILE,
+        ["BIGINT"] * 5,
+        [(1, 2, 3, 4, 5), (6, 7, 8, 9, 10)],
+        None,
+    ),
+    "leading_zeros.csv": (
+        ["zip", "customer_no", "amount"],
+        ["VARCHAR", "VARCHAR", "BIGINT"],
+        [("01234", "0042", 5), ("98765", "1234", 6)],
+        'Kept "zip" as text so that values with leading zeros stay intact.',
+    ),
+}
+
+CORPUS_ERRORS = {
+    "empty.csv": '"empty.csv" is empty',
+    "header_only.csv": "has a header row but no data rows",
+    "ragged.csv": 'Lines 3 and 4 of "ragged.csv" do not have the header\'s 2 fields',
+    "binary_junk.bin": "does not look like a table",
+    "legacy.xls": "save it as .xlsx or CSV",
+}
+
+
+def test_corpus_is_covered():
+    files = {p.name for p in CORPUS.iterdir() if not p.name.startswith(".")}
+    assert files == set(CORPUS_LOADS) | set(CORPUS_ERRORS)
+
+
+@pytest.mark.parametrize("name", sorted(CORPUS_LOADS))
+def test_corpus_file_loads(con, name):
+    columns, dtypes, expected, note = CORPUS_LOADS[name]
+
+    result = load_leads(con, CORPUS / name)
+
+    assert result.columns == columns
+    assert types(con) == dtypes
+    assert rows(con) == expected
+    assert result.rows == len(expected)
+    if note:
+        assert any(note in n for n in result.notes), result.notes
+    check_columns(con, result)
+
+
+@pytest.mark.parametrize("name", sorted(CORPUS_ERRORS))
+def test_corpus_file_is_refused_with_a_reason(con, name):
+    with pytest.raises(UserError, match=_literal(CORPUS_ERRORS[name])):
+        load_leads(con, CORPUS / name)
+    assert con.execute("SELECT count(*) FROM duckdb_tables()").fetchone() == (0,)
+
+
+@pytest.mark.parametrize("name", sorted(CORPUS_LOADS))
+def test_corpus_upload_bytes_load_like_the_path(con, name):
+    from_path = load_leads(con, CORPUS / name, "a")
+    from_bytes = load_leads(con, (CORPUS / name).read_bytes(), "b", filename=name)
+    assert from_bytes.columns == from_path.columns
+    assert rows(con, "a") == rows(con, "b")
+
+
+def _literal(text: str) -> str:
+    import re
+
+    return re.escape(text)
+
+
+# --------------------------------------------------------------------------- SQL safety
+
+
+def test_hostile_names_leave_other_tables_alone(con):
+    con.execute("CREATE TABLE keep AS SELECT 1 AS x")
+    result = load_leads(con, CORPUS / "hostile_names.csv", table="leads")
+    tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    assert tables == {"keep", "leads"}
+    assert result.columns == HOSTILE
+    assert con.execute('SELECT sum("x\'); DROP TABLE leads; --") FROM leads').fetchone() == (15,)
+
+
+def test_hostile_table_name(con):
+    table = 'leads"; DROP TABLE keep; --'
+    con.execute("CREATE TABLE keep AS SELECT 1 AS x")
+    result = load_leads(con, CORPUS / "semicolon.csv", table=table)
+    assert result.table == table
+    assert read_table_columns(con, table) == ["name", "employees", "country"]
+    assert con.execute("SELECT x FROM keep").fetchall() == [(1,)]
+
+
+def test_load_replaces_the_table(con):
+    load_leads(con, CORPUS / "semicolon.csv")
+    load_leads(con, CORPUS / "crlf.csv")
+    assert read_table_columns(con, "leads") == ["id", "name", "score"]
+    assert con.execute("SELECT count(*) FROM duckdb_tables()").fetchone() == (1,)
+
+
+# --------------------------------------------------------------------------- generated cases
+
+
+def test_excel_renamed_to_csv_loads_as_excel_with_native_types(con, tmp_path):
+    frame = pd.DataFrame(
+        {
+            "Email": ["anna@example.com", "ben@example.org", None],
+            "Employees": [120, 7, 3],
+            "Revenue": [1500.5, None, 2.25],
+            "Signed up": pd.to_datetime(["2024-01-05", "2024-02-29", "2024-03-01"]),
+            "Zip": ["01234", "98765", "00001"],
+            "Demo requested": [True, False, True],
+        }
+    )
+    path = tmp_path / "leads.csv"  # an Excel workbook with the wrong extension
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        frame.to_excel(writer, sheet_name="Leads", index=False)
+        frame.head(1).to_excel(writer, sheet_name="Other", index=False)
+
+    result = load_leads(con, path)
+
+    assert result.columns == list(frame.columns)
+    assert types(con) == ["VARCHAR", "BIGINT", "DOUBLE", "DATE", "VARCHAR", "BOOLEAN"]
+    got = rows(con)
+    assert got[0][:3] == ("anna@example.com", 120, 1500.5)
+    assert got[1][2] is None and got[2][0] is None
+    assert str(got[1][3]) == "2024-02-29"
+    assert [r[4] for r in got] == ["01234", "98765", "00001"]
+    assert [r[5] for r in got] == [True, False, True]
+    assert result.notes[0] == (
+        'Read the sheet "Leads" of the Excel workbook (the first of 2; the other 1 was ignored).'
+    )
+
+
+def test_excel_text_numbers_are_converted_like_csv(con):
+    buffer = io.BytesIO()
+    frame = pd.DataFrame({"Score": ["10", "20"], "Rate": ["3,5", "4,25"], "Name": ["a", "b"]})
+    frame.to_excel(buffer, index=False, engine="openpyxl")
+    result = load_leads(con, buffer.getvalue(), filename="export.xlsx")
+    assert types(con) == ["BIGINT", "DOUBLE", "VARCHAR"]
+    assert rows(con) == [(10, 3.5, "a"), (20, 4.25, "b")]
+    assert result.rows == 2
+
+
+def test_excel_header_only_is_refused(con):
+    buffer = io.BytesIO()
+    pd.DataFrame({"Email": [], "Score": []}).to_excel(buffer, index=False, engine="openpyxl")
+    with pytest.raises(UserError, match="header row but no data rows"):
+        load_leads(con, buffer.getvalue(), filename="empty.xlsx")
+
+
+def test_parquet_keeps_its_types_and_renames_case_duplicates(con, tmp_path):
+    table = pa.table(
+        {
+            "Email": ["a@x.com", "b@y.org"],
+            "email": ["c@z.net", None],
+            "Score": pa.array([1, 2], pa.int32()),
+            "Created": pa.array([20000, 20001], pa.date32()),
+        }
+    )
+    path = tmp_path / "leads.bin"  # found by its magic bytes, not the extension
+    pq.write_table(table, path)
+
+    result = load_leads(con, path)
+
+    assert result.columns == ["Email", "email (2)", "Score", "Created"]
+    assert types(con) == ["VARCHAR", "VARCHAR", "INTEGER", "DATE"]
+    assert [r[1] for r in rows(con)] == ["c@z.net", None]
+    assert any('"email (2)"' in n for n in result.notes)
+
+
+def test_empty_parquet_is_refused_and_the_old_table_kept(con, tmp_path):
+    load_leads(con, CORPUS / "semicolon.csv")
+    path = tmp_path / "empty.parquet"
+    pq.write_table(pa.table({"Email": pa.array([], pa.string())}), path)
+    with pytest.raises(UserError, match="has columns but no rows"):
+        load_leads(con, path)
+    assert con.execute("SELECT count(*) FROM leads").fetchone() == (2,)
+
+
+def test_errors_keep_the_previous_table(con):
+    load_leads(con, CORPUS / "semicolon.csv")
+    for name in CORPUS_ERRORS:
+        with pytest.raises(UserError):
+            load_leads(con, CORPUS / name)
+    assert rows(con) == [("Acme", 120, "DE"), ("Beta", 7, "AT")]
+    assert con.execute("SELECT count(*) FROM duckdb_tables()").fetchone() == (1,)
+
+
+def test_a_few_ragged_rows_are_skipped_with_their_line_numbers(con, tmp_path):
+    lines = ["name,score"] + [f"lead {i},{i}" for i in range(1, 401)]
+    lines[100] = "broken,1,2"  # line 101 of the file
+    lines[250] = "alone"  # line 251
+    path = tmp_path / "ragged.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    result = load_leads(con, path)
+
+    assert result.rows == 398
+    assert "2 rows had the wrong number of fields (lines 101 and 251) and were skipped." in (
+        result.notes
+    )
+    assert con.execute("SELECT sum(score) FROM leads").fetchone() == (
+        sum(range(1, 401)) - 100 - 250,
+    )
+
+
+def test_windows_1252_after_the_first_64_kb_is_still_decoded(con, tmp_path):
+    body = "".join(f"lead {i};{i}\n" for i in range(8000))  # ~100 KB of plain ASCII
+    path = tmp_path / "late.csv"
+    path.write_bytes(("name;score\n" + body + "Müller;5\n").encode("cp1252"))
+    result = load_leads(con, path)
+    assert result.rows == 8001
+    assert con.execute("SELECT name FROM leads WHERE score = 5 AND name LIKE 'M%'").fetchall() == [
+        ("Müller",)
+    ]
+    assert "Windows-1252" in result.notes[0]
+
+
+def test_empty_rows_are_dropped_with_a_note(con):
+    result = load_leads(con, b"a;b\n1;x\n;\n2;y\n;\n", filename="x.csv")
+    assert rows(con) == [(1, "x"), (2, "y")]
+    assert "Skipped 2 empty rows (every field blank)." in result.notes
+
+
+def test_single_column_file_keeps_commas_and_semicolons(con):
+    result = load_leads(con, b'company\nAcme, Inc.\nBeta; Ltd\n"Gamma ""G"""\n')
+    assert result.columns == ["company"]
+    assert rows(con) == [("Acme, Inc.",), ("Beta; Ltd",), ('Gamma "G"',)]
+
+
+@pytest.mark.parametrize(
+    ("text", "dtype", "values"),
+    [
+        ("12345678901234567890\n2\n", "VARCHAR", ["12345678901234567890", "2"]),  # too long
+        (" 1 \n-2\n+3\n", "BIGINT", [1, -2, 3]),
+        ("-2.5\n.5\n7\n", "DOUBLE", [-2.5, 0.5, 7.0]),
+        ("1e5\n2\n", "VARCHAR", ["1e5", "2"]),  # exponents are not how CRMs write numbers
+        ("0.5\n0\n", "DOUBLE", [0.5, 0.0]),  # "0.5" has no leading zero to lose
+        ("007\n8\n", "VARCHAR", ["007", "8"]),
+        ("   \n4\n", "BIGINT", [None, 4]),
+    ],
+)
+def test_number_detection_per_column(con, text, dtype, values):
+    load_leads(con, ("n,k\n" + "".join(f"{v.rstrip()},x\n" for v in text.splitlines())).encode())
+    assert types(con)[0] == dtype
+    assert [r[0] for r in rows(con)] == values
+
+
+def test_whitespace_only_text_becomes_null(con):
+    load_leads(con, b"name,n\n  ,1\nAnna,2\n")
+    assert rows(con) == [(None, 1), ("Anna", 2)]
+
+
+def test_file_names_with_glob_characters(con, tmp_path):
+    path = tmp_path / "leads [1]*.csv"
+    path.write_bytes((CORPUS / "semicolon.csv").read_bytes())
+    assert load_leads(con, path).rows == 2
+
+
+@pytest.mark.parametrize(
+    ("data", "fragment"),
+    [
+        (b"<!DOCTYPE html><html><table><tr><td>1</td></tr></table></html>", "a web page"),
+        (b'[{"email": "a@x.com"}]', "is JSON"),
+        (b"\x1f\x8b\x08\x00\x00\x00", "gzip-compressed"),
+        (b"PK\x03\x04 not really a zip", "damaged zip or Excel file"),
+        (b"  \r\n\r\n", "is empty"),
+        (b"a,b\n,\n,\n", "header row but no data rows"),
+    ],
+)
+def test_more_files_that_are_not_tables(con, data, fragment):
+    with pytest.raises(UserError, match=_literal(fragment)):
+        load_leads(con, data, filename="upload.csv")
+
+
+def test_missing_file_and_folder(con, tmp_path):
+    with pytest.raises(UserError, match="does not exist; check the path"):
+        load_leads(con, tmp_path / "nope.csv")
+    with pytest.raises(UserError, match="is a folder, not a file"):
+        load_leads(con, tmp_path)
+
+
+def test_read_table_columns_of_a_missing_table(con):
+    with pytest.raises(UserError, match='no table "nope"'):
+        read_table_columns(con, "nope")
+
+
+def test_progress_is_reported(con):
+    calls: list[tuple[float, str]] = []
+    load_leads(con, CORPUS / "semicolon.csv", progress=lambda f, m: calls.append((f, m)))
+    fractions = [f for f, _ in calls]
+    assert len(calls) >= 3
+    assert fractions == sorted(fractions)
+    assert fractions[0] == 0.0 and fractions[-1] == 1.0
+    assert all(isinstance(m, str) and m for _, m in calls)
+
+
+# --------------------------------------------------------------------------- property
+
+
+def _text_value(sep: str) -> st.SearchStrategy[str]:
+    # Starts with a letter so it can never read as a number; may hold the separator itself,
+    # quotes, spaces, non-ASCII and line breaks, which quoting must protect.
+    tail = st.text(alphabet=list("abcXYZ éü€'\"\n 123.") + [sep], max_size=8)
+    return st.builds(lambda head, rest: head + rest, st.sampled_from("abcÄéZ"), tail)
+
+
+def _number_value(kind: str) -> st.SearchStrategy[str]:
+    if kind == "int":
+        return st.integers(-(10**12), 10**12).map(str)
+    return st.integers(-(10**11), 10**11).map(lambda n: f"{Decimal(n) / 100:.2f}")
+
+
+@st.composite
+def tables(draw: st.DrawFn) -> tuple[str, list[str], list[str], list[list[str | None]], bool]:
+    sep = draw(st.sampled_from([",", ";", "\t", "|"]))
+    width = draw(st.integers(2, 5))
+    names = draw(
+        st.lists(
+            st.text(alphabet="abcdeÜ _-1'\"" + sep, min_size=1, max_size=8)
+            .map(str.strip)
+            .filter(bool),
+            min_size=width,
+            max_size=width,
+            unique_by=str.casefold,
+        )
+    )
+    kinds = draw(st.lists(st.sampled_from(["text", "int", "dec"]), min_size=width, max_size=width))
+    kinds[0] = "text"  # column 0 is never empty, so no row is entirely blank
+    n_rows = draw(st.integers(1, 12))
+    columns: list[list[str | None]] = []
+    for j, kind in enumerate(kinds):
+        value = _text_value(sep) if kind == "text" else _number_value(kind)
+        cell = value if j == 0 else st.one_of(st.none(), value)
+        columns.append(draw(st.lists(cell, min_size=n_rows, max_size=n_rows)))
+    decimal_comma = draw(st.booleans())
+    return sep, names, kinds, columns, decimal_comma
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    table=tables(),
+    quoting=st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL]),
+    newline=st.sampled_from(["\n", "\r\n"]),
+    bom=st.booleans(),
+)
+def test_written_tables_load_back_equal(table, quoting, newline, bom):
+    sep, names, kinds, columns, decimal_comma = table
+    n_rows = len(columns[0])
+
+    def written(kind: str, value: str | None) -> str:
+        if value is None:
+            return ""
+        return value.replace(".", ",") if kind == "dec" and decimal_comma else value
+
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=sep, quoting=quoting, lineterminator=newline)
+    writer.writerow(names)
+    for i in range(n_rows):
+        writer.writerow([written(k, col[i]) for k, col in zip(kinds, columns, strict=True)])
+    data = out.getvalue().encode("utf-8-sig" if bom else "utf-8")
+
+    con = duckdb.connect()
+    try:
+        result = load_leads(con, data, filename="generated.csv")
+        assert result.columns == names
+        assert result.rows == n_rows
+        dtypes = types(con)
+        got = rows(con)
+    finally:
+        con.close()
+
+    for j, kind in enumerate(kinds):
+        present = [v for v in columns[j] if v is not None]
+        if kind == "text":
+            expected: list[Any] = columns[j]
+            assert dtypes[j] == "VARCHAR"
+        elif kind == "int":
+            expected = [None if v is None else int(v) for v in columns[j]]
+            assert dtypes[j] == ("BIGINT" if present else "VARCHAR")
+        else:
+            expected = [None if v is None else float(v) for v in columns[j]]
+            assert dtypes[j] == ("DOUBLE" if present else "VARCHAR")
+        assert [r[j] for r in got] == expected, (names[j], kind)
