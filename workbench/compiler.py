@@ -60,26 +60,61 @@ def points_column(criterion_id: str) -> str:
     return f"points__{criterion_id}"
 
 
-def criterion_sql(c: Criterion, column: str, params: Params) -> str:
+def input_form(c: Criterion) -> str:
+    """Which form of its column a criterion reads: number, category, domain or text."""
+    if isinstance(c, RangesCriterion):
+        return "number"
+    if isinstance(c, CategoriesCriterion):
+        return "category"
+    if isinstance(c, EmailDomainCriterion):
+        return "domain"
+    return "text"
+
+
+def input_sql(c: Criterion, column: str, params: Params) -> tuple[str, str]:
+    """The one per-row value a criterion reads from its column, and a key naming that form.
+
+    Criteria of the same form on the same column share the key, so the compiled query works the
+    value out once per row (regular expressions on text are the costly part of scoring).
+
+    Returns:
+        ``(key, sql)``: e.g. ``("number", 'TRY_CAST("Opens" AS DOUBLE)')``.
+    """
+    col = q(column)
+    if isinstance(c, RangesCriterion):
+        return "number", f"TRY_CAST({col} AS DOUBLE)"
+    # DuckDB's one-argument trim() strips only spaces; exports also leave tabs and line breaks.
+    text = f"lower(trim(CAST({col} AS VARCHAR), {params.add(WHITESPACE)}))"
+    if isinstance(c, CategoriesCriterion):
+        # Same normalisation as model.normalize_category: trim, lower-case, fold inner spaces.
+        return "category", f"regexp_replace({text}, '\\s+', ' ', 'g')"
+    if isinstance(c, EmailDomainCriterion):
+        # The part after the last '@'; a bare domain passes through whole.
+        return "domain", f"string_split({text}, '@')[-1]"
+    return "text", text
+
+
+def criterion_sql(c: Criterion, column: str, params: Params, value: str | None = None) -> str:
     """The SQL expression for one criterion's points, before its cap.
 
     Args:
         c: the criterion.
         column: the real column name (already checked against the table).
         params: where values are bound.
+        value: SQL for the criterion's per-row input (see :func:`input_sql`) when the caller has
+            already computed it; by default it is computed inline.
 
     Returns:
         A DOUBLE-valued SQL expression; never NULL.
     """
-    col = q(column)
-    if isinstance(c, FlagCriterion | CategoriesCriterion | EmailDomainCriterion):
-        # DuckDB's one-argument trim() strips only spaces; exports also leave tabs and line breaks.
-        text = f"lower(trim(CAST({col} AS VARCHAR), {params.add(WHITESPACE)}))"
+    if value is None:
+        value = input_sql(c, column, params)[1]
     if isinstance(c, FlagCriterion):
         truthy = params.add(list(TRUTHY))
-        return f"CASE WHEN list_contains({truthy}, {text}) THEN {params.num(c.points)} ELSE 0.0 END"
+        return (
+            f"CASE WHEN list_contains({truthy}, {value}) THEN {params.num(c.points)} ELSE 0.0 END"
+        )
     if isinstance(c, RangesCriterion):
-        value = f"TRY_CAST({col} AS DOUBLE)"
         # 'nan' casts to NaN, which DuckDB sorts above every number: treat it as missing.
         arms = [f"WHEN {value} IS NULL OR isnan({value}) THEN {params.num(c.missing)}"]
         for band in c.bands:
@@ -91,18 +126,14 @@ def criterion_sql(c: Criterion, column: str, params: Params) -> str:
             arms.append(f"WHEN {' AND '.join(tests) or 'TRUE'} THEN {params.num(band.points)}")
         return f"CASE {' '.join(arms)} ELSE 0.0 END"
     if isinstance(c, CategoriesCriterion):
-        # Same normalisation as model.normalize_category: trim, lower-case, fold inner spaces.
-        value = f"regexp_replace({text}, '\\s+', ' ', 'g')"
-        arms = [f"WHEN {col} IS NULL OR {text} = '' THEN {params.num(c.missing)}"]
+        arms = [f"WHEN {value} IS NULL OR {value} = '' THEN {params.num(c.missing)}"]
         for key, pts in c.points.items():
             arms.append(
                 f"WHEN {value} = {params.add(normalize_category(key))} THEN {params.num(pts)}"
             )
         return f"CASE {' '.join(arms)} ELSE {params.num(c.other)} END"
     if isinstance(c, EmailDomainCriterion):
-        # Greedy '^.*@' leaves the part after the last '@'; a bare domain passes through.
-        domain = f"regexp_replace({text}, '^.*@', '')"
-        listed = f"list_contains({params.add(c.domains)}, {domain})"
+        listed = f"list_contains({params.add(c.domains)}, {value})"
         return f"CASE WHEN {listed} THEN {params.num(c.points)} ELSE 0.0 END"
     raise TypeError(f"unknown criterion kind {type(c).__name__}")  # pragma: no cover
 
@@ -147,9 +178,24 @@ def compile_scoring(
     params = Params()
     crit_cols: list[str] = []
     crit_exprs: list[str] = []
+    inputs: dict[tuple[str, str], str] = {}  # (column, form) -> helper column holding the value
+    row_inputs: list[str] = []  # numbers: a cast per row is cheap
+    text_inputs: dict[str, list[str]] = {}  # real column -> its text forms, from distinct values
     for i, c in enumerate(model.criteria):
         real = resolve_column(c.column, cols)
-        expr = criterion_sql(c, real, params)
+        key = input_form(c)
+        if (real.casefold(), key) not in inputs:
+            name = f"{INTERNAL}v{len(inputs)}"
+            inputs[(real.casefold(), key)] = name
+            # Numbers cast cheaply per row; e-mail addresses are nearly all distinct, so a
+            # lookup by distinct value would not save work.
+            if key in ("number", "domain"):
+                row_inputs.append(f"{input_sql(c, real, params)[1]} AS {q(name)}")
+            else:
+                forms = text_inputs.setdefault(real, [])
+                lookup_key = f"{INTERNAL}k{list(text_inputs).index(real)}"
+                forms.append(f"{input_sql(c, lookup_key, params)[1]} AS {q(name)}")
+        expr = criterion_sql(c, real, params, value=q(inputs[(real.casefold(), key)]))
         if c.max_points is not None:
             cap = params.num(c.max_points)
             expr = _clamp(expr, f"-{cap}", cap)
@@ -187,10 +233,11 @@ def compile_scoring(
     ]
     select += [f'{q(INTERNAL + "score")} AS "score"', f'{tier} AS "tier"']
 
+    source = _source_with_inputs(table, row_inputs, text_inputs)
     inner = (
-        f"SELECT *, {', '.join(crit_exprs)} FROM {q(table)}"
+        f"SELECT *, {', '.join(crit_exprs)} FROM {source}"
         if crit_exprs
-        else f"SELECT * FROM {q(table)}"
+        else f"SELECT * FROM {source}"
     )
     sql = (
         f"SELECT {', '.join(select)} FROM ("
@@ -198,6 +245,28 @@ def compile_scoring(
         f"SELECT *, {', '.join(group_exprs)} FROM ({inner})))"
     )
     return Query(sql, params.values)
+
+
+def _source_with_inputs(
+    table: str, row_inputs: list[str], text_inputs: dict[str, list[str]]
+) -> str:
+    """The leads with each criterion's input value beside them.
+
+    Text inputs (lower-cased, trimmed, folded) are worked out once per distinct value and joined
+    back: a lead file has far fewer distinct industries or flags than rows, and string functions
+    per row are most of the cost of scoring. The join does not keep row order; callers that need
+    the file's order sort by a row position they carry along.
+    """
+    source = f"{q(table)} AS {q(INTERNAL + 't')}"
+    for j, (column, exprs) in enumerate(text_inputs.items()):
+        key, alias = q(f"{INTERNAL}k{j}"), q(f"{INTERNAL}d{j}")
+        distinct = f"SELECT DISTINCT {q(column)} AS {key} FROM {q(table)}"
+        source += (
+            f" LEFT JOIN (SELECT {key}, {', '.join(exprs)} FROM ({distinct})) AS {alias}"
+            f" ON {q(INTERNAL + 't')}.{q(column)} IS NOT DISTINCT FROM {alias}.{key}"
+        )
+    extra = "".join(f", {e}" for e in row_inputs)
+    return f"(SELECT *{extra} FROM {source})"
 
 
 def input_aliases(kept: Sequence[str], outputs: Sequence[str]) -> list[tuple[str, str]]:
