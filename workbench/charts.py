@@ -102,7 +102,7 @@ def score_histogram(summary: Summary, model: ScoringModel) -> alt.LayerChart:
     )
     bars = (
         alt.Chart(bars_data)
-        .mark_bar(stroke="white", strokeWidth=0.5)
+        .mark_bar(orient="vertical", stroke="white", strokeWidth=0.5)
         .encode(
             x=alt.X("start:Q", title="Score", scale=x_scale),
             x2="end:Q",

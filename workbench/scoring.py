@@ -26,7 +26,7 @@ from workbench.model import (
     format_number,
     normalize_category,
 )
-from workbench.sql import closest, resolve_column
+from workbench.sql import closest, fetch_row, resolve_column
 from workbench.sql import quote_identifier as q
 
 if TYPE_CHECKING:
@@ -261,8 +261,8 @@ def validate_against_data(
             found.append((c, resolve_column(c.column, cols)))
         except UserError as e:
             problems.append(f"{_who(c)}: {e}")
-    counted = con.execute(f"SELECT count(*) FROM {q(table)}").fetchone()
-    if not counted or not counted[0]:
+    counted = fetch_row(con, f"SELECT count(*) FROM {q(table)}")
+    if not counted[0]:
         # Every column check below would say the same thing, once per criterion.
         return [
             *problems,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from workbench.errors import UserError
 
@@ -51,3 +52,17 @@ def closest(name: str, candidates: Iterable[str]) -> str | None:
     lowered = {c.casefold(): c for c in cands}
     match = difflib.get_close_matches(name.casefold(), list(lowered), n=1, cutoff=0.5)
     return lowered[match[0]] if match else None
+
+
+def fetch_row(con: Any, sql: str, params: Any = None) -> tuple[Any, ...]:
+    """The first row of a query, with the result fully fetched.
+
+    DuckDB keeps a connection busy until a result is read to its end, and ``fetchone()`` on a
+    one-row result does not get there: the next ``con.sql()`` would fail. Always use this.
+    """
+    rows = (
+        con.execute(sql, params).fetchall() if params is not None else con.execute(sql).fetchall()
+    )
+    if not rows:
+        raise ValueError("the query returned no rows")
+    return tuple(rows[0])
