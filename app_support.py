@@ -20,6 +20,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import re
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +51,7 @@ _STAGING = "leads_upload"
 
 MODEL = "model"  # the canonical model dict; the only key pages may read directly
 _WS, _CON, _HISTORY, _SETTINGS, _DATA = "wb_ws", "wb_con", "wb_history", "wb_settings", "wb_data"
+_CURSORS = "wb_cursors"
 _PROFILE, _FLASH, _REVISION, _CHECKS = "wb_profile", "wb_flash", "wb_revision", "wb_checks"
 _PREVIEW = "wb_preview"
 
@@ -166,8 +168,17 @@ def _fresh_settings() -> dict[str, Any]:
 
 
 def con() -> duckdb.DuckDBPyConnection:
-    """This session's DuckDB connection (never shared with another session)."""
-    return st.session_state[_CON]
+    """This session's DuckDB database, through a cursor of the calling thread's own.
+
+    One DuckDB connection refuses concurrent calls, and a page switch can start a new script
+    run while the old one is still inside a query; a cursor per thread keeps them apart (the
+    cursors share the session's database, never another session's).
+    """
+    cursors: dict[int, duckdb.DuckDBPyConnection] = st.session_state.setdefault(_CURSORS, {})
+    thread = threading.get_ident()
+    if thread not in cursors:
+        cursors[thread] = st.session_state[_CON].cursor()
+    return cursors[thread]
 
 
 def workspace() -> Workspace:
