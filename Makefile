@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8501
 
-.PHONY: run test lint install lock bench clean
+.PHONY: run test lint install lock bench clean test-spark test-load
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -27,6 +27,11 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/python -m pytest
+
+# The warehouse SQL on Spark in local mode: pyspark is large, so it is not in the lock.
+test-spark: $(STAMP)
+	$(BIN)/uv pip install -q --python $(BIN)/python "pyspark>=4.0"
+	$(BIN)/python -m pytest -m spark tests/test_spark.py
 
 # Regenerate the pinned lock from requirements.in (needs the network).
 lock: $(STAMP)

@@ -251,6 +251,21 @@ def summary(m: ScoringModel | None = None) -> Summary:
     s = settings()
     outcome = s.get("outcome") or None
     positive = s.get("positive_values") or None
+    if any(c.kind in ("activity_count", "recency") for c in m.criteria):
+        # Activity criteria read the event log: no preview, a full summary (workbench.summary).
+        from workbench.summary import summarize
+
+        events, as_of = activity_state()
+        return summarize(
+            con(),
+            m,
+            TABLE,
+            data().columns,
+            outcome=outcome,
+            positive_values=positive,
+            events=events,
+            as_of=as_of,
+        )
     key = (data().version, outcome, tuple(positive or ()))
     cached = st.session_state.get(_PREVIEW)
     preview = cached[1] if cached is not None and cached[0] == key else None
@@ -262,6 +277,11 @@ def summary(m: ScoringModel | None = None) -> Summary:
         )
         st.session_state[_PREVIEW] = (key, preview)
     return preview.summarize(m)
+
+
+def activity_state() -> tuple[str | None, Any]:
+    """The events table (None until an activity log is mapped) and the as-of day (pages/8)."""
+    return st.session_state.get("activity_events"), st.session_state.get("activity_as_of")
 
 
 def _count_rows() -> int:

@@ -3,8 +3,10 @@
 import streamlit as st
 
 import app_support as app
+from workbench.backtest import backtest_sentences
 from workbench.charts import conversion_by_tier, score_histogram
 from workbench.errors import UserError
+from workbench.matrix import matrix_chart, matrix_counts
 from workbench.model import format_number as num
 
 app.init("Tune")
@@ -69,10 +71,39 @@ def tune() -> None:
                     border=True,
                 )
             st.altair_chart(score_histogram(s, m), width="stretch")
+            if m.matrix is not None:  # fit × engagement heatmap (workbench.matrix)
+                events, as_of = app.activity_state()
+                grid = matrix_counts(
+                    app.con(),
+                    m,
+                    app.TABLE,
+                    app.data().columns,
+                    outcome=app.settings().get("outcome") or None,
+                    positive_values=app.settings().get("positive_values") or None,
+                    events=events,
+                    as_of=as_of,
+                )
+                st.markdown(f"**Fit × engagement** (MQL {grid.mql:,} · SQL {grid.sql:,})")
+                st.altair_chart(matrix_chart(grid), width="stretch")
             if s.converted is not None:
                 rate = s.converted / s.leads if s.leads else 0
                 st.markdown(f"**Conversion by tier** (all leads: {rate:.1%})")
                 st.altair_chart(conversion_by_tier(s), width="stretch")
+                # Live backtest (workbench.backtest): top vs bottom tier, AUC, top 10 % capture.
+                log, log_day = app.activity_state()
+                text, cautions = backtest_sentences(
+                    app.con(),
+                    m,
+                    app.TABLE,
+                    app.data().columns,
+                    outcome=app.settings()["outcome"],
+                    positive_values=app.settings().get("positive_values") or None,
+                    events=log,
+                    as_of=log_day,
+                )
+                st.caption(app.md(text))
+                for caution in cautions:
+                    st.warning(app.md(caution))
             elif not app.settings().get("outcome"):
                 st.caption("Pick an outcome column on the Data page to see conversion by tier.")
 

@@ -29,4 +29,11 @@ def test_schema_uses_file_names_and_forbids_unknown_keys():
         for d in schema["$defs"].values()
         if "kind" in d.get("properties", {})
     }
-    assert kinds == {"flag", "ranges", "categories", "email_domain"}
+    assert kinds == {
+        "flag",
+        "ranges",
+        "categories",
+        "email_domain",
+        "activity_count",  # the activity log's kinds (docs/activity.md)
+        "recency",
+    }

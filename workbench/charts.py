@@ -14,6 +14,8 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
+from workbench.backtest import Backtest
+from workbench.diff import Comparison
 from workbench.explain import Breakdown, signed
 from workbench.model import ScoringModel, format_number
 from workbench.summary import Summary
@@ -299,3 +301,133 @@ def _ramp_at(position: float) -> str:
 def _rgb(hex_color: str) -> tuple[int, int, int]:
     h = hex_color.lstrip("#")
     return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
+
+
+def gains_chart(result: Backtest) -> alt.LayerChart:
+    """The cumulative gains curve beside chance and a perfect ranking.
+
+    Args:
+        result: a backtest with conversions.
+
+    Returns:
+        Lines: x "Share of leads, highest scores first", y "Share of all conversions",
+        one line each for the model, a random order and a perfect order, and points at the
+        top 10/20/30 %.
+    """
+    rows: list[dict[str, Any]] = [{"x": x, "y": y, "line": "This model"} for x, y in result.gains]
+    rows += [
+        {"x": 0.0, "y": 0.0, "line": "Random order"},
+        {"x": 1.0, "y": 1.0, "line": "Random order"},
+    ]
+    if result.base_rate:
+        best = result.base_rate
+        rows += [
+            {"x": 0.0, "y": 0.0, "line": "Perfect order"},
+            {"x": best, "y": 1.0, "line": "Perfect order"},
+            {"x": 1.0, "y": 1.0, "line": "Perfect order"},
+        ]
+    data = pd.DataFrame(rows, columns=["x", "y", "line"])
+    lines = ["This model", "Random order", "Perfect order"]
+    color = alt.Color(
+        "line:N",
+        title=None,
+        scale=alt.Scale(domain=lines, range=["#d73027", "#9e9e9e", "#4575b4"]),
+        sort=lines,
+    )
+    x = alt.X("x:Q", title="Share of leads, highest scores first", axis=alt.Axis(format="%"))
+    y = alt.Y("y:Q", title="Share of all conversions", axis=alt.Axis(format="%"))
+    curve = (
+        alt.Chart(data)
+        .mark_line()
+        .encode(
+            x=x,
+            y=y,
+            color=color,
+            strokeDash=alt.condition(
+                alt.datum.line == "This model", alt.value([1, 0]), alt.value([4, 3])
+            ),
+            tooltip=[
+                alt.Tooltip("line:N", title="Line"),
+                alt.Tooltip("x:Q", title="Leads taken", format=".1%"),
+                alt.Tooltip("y:Q", title="Conversions captured", format=".1%"),
+            ],
+        )
+    )
+    marks = pd.DataFrame(
+        [
+            {
+                "x": t.percent / 100,
+                "y": t.capture,
+                "label": f"top {t.percent}%: {t.capture:.0%}",
+            }
+            for t in result.top
+            if t.capture is not None
+        ],
+        columns=["x", "y", "label"],
+    )
+    points = (
+        alt.Chart(marks)
+        .mark_point(filled=True, color="#d73027", size=50)
+        .encode(x=x, y=y, tooltip=[alt.Tooltip("label:N", title="Top share")])
+    )
+    labels = (
+        alt.Chart(marks)
+        .mark_text(align="left", dx=6, dy=8, fontSize=11)
+        .encode(x=x, y=y, text="label:N")
+    )
+    return alt.LayerChart(layer=[curve, points, labels])
+
+
+def migration_chart(
+    cmp: Comparison, old_label: str = "old", new_label: str = "new"
+) -> alt.LayerChart:
+    """The migration matrix as a heatmap with the count in each cell.
+
+    Rows are the old model's tiers, columns the new model's, highest tier first; cells on
+    the diagonal of equally named tiers are leads that stay. Built from the cells only
+    (tiers², never lead rows).
+
+    Args:
+        cmp: from :func:`compare_models`.
+        old_label: the old model's name for the axis title.
+        new_label: the new model's name for the axis title.
+
+    Returns:
+        An Altair layer chart (rectangles and text).
+    """
+    frame = pd.DataFrame(
+        [
+            {
+                "old": c.old_tier,
+                "new": c.new_tier,
+                "leads": c.count,
+                "share": c.count / cmp.leads if cmp.leads else 0.0,
+                "stays": c.old_tier == c.new_tier,
+            }
+            for c in cmp.cells
+        ]
+    )
+    rows = [t.name for t in reversed(cmp.old_tiers)]
+    cols = [t.name for t in reversed(cmp.new_tiers)]
+    base = alt.Chart(frame).encode(
+        x=alt.X("new:N", sort=cols, title=f"{new_label} (new tier)", axis=alt.Axis(orient="top")),
+        y=alt.Y("old:N", sort=rows, title=f"{old_label} (old tier)"),
+    )
+    peak = max((c.count for c in cmp.cells), default=0) or 1
+    rect = base.mark_rect(stroke="white", strokeWidth=2).encode(
+        color=alt.Color("leads:Q", scale=alt.Scale(scheme="blues", domain=[0, peak]), legend=None),
+        tooltip=[
+            alt.Tooltip("old:N", title="old tier"),
+            alt.Tooltip("new:N", title="new tier"),
+            alt.Tooltip("leads:Q", format=","),
+            alt.Tooltip("share:Q", format=".1%"),
+        ],
+    )
+    text = base.mark_text(fontSize=14, fontWeight="bold").encode(
+        text=alt.Text("leads:Q", format=","),
+        color=alt.condition(alt.datum.leads > peak / 2, alt.value("white"), alt.value("#1b1f24")),
+    )
+    return (rect + text).properties(height=60 * len(rows) + 20)
+
+
+# =========================================================================== text report

@@ -7,6 +7,7 @@ error, never a traceback), 2 for wrong usage (argparse's own message).
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import math
 import os
@@ -19,6 +20,8 @@ from pathlib import Path
 
 import duckdb
 
+from workbench import cli_learn, cli_review
+from workbench.backtest import add_to_report, backtest
 from workbench.errors import UserError
 from workbench.loading import LoadResult, load_leads
 from workbench.model import ScoringModel, format_number
@@ -76,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("model", metavar="MODEL", help="model YAML file")
     score.add_argument("leads", metavar="LEADS", help=leads_help)
     score.add_argument("-o", "--output", metavar="OUT", help="output file (.csv or .parquet)")
+    _add_activity_args(score)
     score.set_defaults(func=_cmd_score)
 
     report = sub.add_parser(
@@ -104,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="histogram bar width in score points (default: twenty bars across the scale)",
     )
     report.add_argument("--json", action="store_true", help="print one JSON object")
+    _add_activity_args(report)
     report.set_defaults(func=_cmd_report)
 
     validate = sub.add_parser(
@@ -114,7 +119,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     validate.add_argument("model", metavar="MODEL", help="model YAML file")
     validate.add_argument("leads", metavar="LEADS", nargs="?", help=leads_help)
+    _add_activity_args(validate)
     validate.set_defaults(func=_cmd_validate)
+    cli_learn.register(sub)
+    cli_review.register(sub)
     return parser
 
 
@@ -165,14 +173,17 @@ def _cmd_score(args: argparse.Namespace) -> int:
     con = duckdb.connect()
     try:
         loaded = _load(con, args.leads)
+        events, as_of = _load_activity(con, args, model)
         if args.output:
-            rows = write_scored(con, model, loaded.table, loaded.columns, args.output)
+            rows = write_scored(
+                con, model, loaded.table, loaded.columns, args.output, events=events, as_of=as_of
+            )
             _print_notes(loaded)
             print(f"Wrote {rows:,} scored leads to {args.output}.", file=sys.stderr)
             return 0
         with tempfile.TemporaryDirectory(prefix="workbench-score-") as tmp:
             path = Path(tmp) / "scored.csv"
-            write_scored(con, model, loaded.table, loaded.columns, path)
+            write_scored(con, model, loaded.table, loaded.columns, path, events=events, as_of=as_of)
             sys.stdout.flush()
             with path.open("rb") as f:
                 shutil.copyfileobj(f, sys.stdout.buffer)
@@ -196,6 +207,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     con = duckdb.connect()
     try:
         loaded = _load(con, args.leads)
+        events, as_of = _load_activity(con, args, model)
         summary = summarize(
             con,
             model,
@@ -204,7 +216,21 @@ def _cmd_report(args: argparse.Namespace) -> int:
             outcome=args.outcome,
             positive_values=args.positive,
             bin_width=width,
+            events=events,
+            as_of=as_of,
         )
+        learned = None
+        if args.outcome and args.json:  # lift, capture, top k % and AUC (workbench.backtest)
+            learned = backtest(
+                con,
+                model,
+                loaded.table,
+                loaded.columns,
+                outcome=args.outcome,
+                positive_values=args.positive,
+                events=events,
+                as_of=as_of,
+            )
     finally:
         con.close()
     _print_notes(loaded)
@@ -216,7 +242,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     if args.json:
-        print(json.dumps(summary.to_json(), ensure_ascii=False))
+        print(json.dumps(add_to_report(summary.to_json(), learned), ensure_ascii=False))
     else:
         print(format_report(model, summary, Path(args.leads).name))
     return 0
@@ -231,6 +257,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     try:
         loaded = _load(con, args.leads)
         problems = validate_against_data(con, model, loaded.table, loaded.columns)
+        if getattr(args, "events", None):
+            _load_activity(con, args, model)  # a time column that cannot be read is a UserError
     finally:
         con.close()
     name = Path(args.leads).name
@@ -249,6 +277,51 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _add_activity_args(parser: argparse.ArgumentParser) -> None:
+    """``--events``, ``--events-map`` and ``--as-of`` (activity criteria, workbench.activity)."""
+    parser.add_argument(
+        "--events", metavar="FILE", help="activity log (lead id, activity, time[, detail])"
+    )
+    parser.add_argument(
+        "--events-map",
+        metavar="MAP",
+        help="the activity log's columns: lead=COL,activity=COL,time=COL[,detail=COL] "
+        "(default: guessed from the column names)",
+    )
+    parser.add_argument(
+        "--as-of", metavar="DATE", help="score activity as of this day, YYYY-MM-DD (default today)"
+    )
+
+
+def _load_activity(
+    con: duckdb.DuckDBPyConnection, args: argparse.Namespace, model: ScoringModel
+) -> tuple[str | None, datetime.date | None]:
+    """Load ``--events`` into the events table; the table name (or None) and ``--as-of``."""
+    from workbench import activity
+
+    as_of = activity.parse_as_of(getattr(args, "as_of", None))
+    path = getattr(args, "events", None)
+    if not path:
+        return None, as_of
+    if args.events_map:
+        mapping = activity.parse_mapping(args.events_map)
+        activity.load_event_file(con, path)
+    else:  # propose one from the column names
+        guess = activity.guess_mapping(activity.load_event_file(con, path))
+        if not (guess["lead"] and guess["activity"] and guess["time"]):
+            raise UserError(
+                "Name the activity log's columns with --events-map "
+                "lead=COL,activity=COL,time=COL[,detail=COL]."
+            )
+        mapping = activity.EventMapping(
+            guess["lead"], guess["activity"], guess["time"], guess["detail"]
+        )
+    result = activity.map_events(con, mapping)
+    for note in result.notes:
+        print(note, file=sys.stderr)
+    return result.table, as_of
 
 
 def _load(con: duckdb.DuckDBPyConnection, source: str) -> LoadResult:

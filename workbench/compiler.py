@@ -7,6 +7,7 @@ is a bound parameter. The only SQL text here comes from this module's own closed
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,12 +15,16 @@ from typing import Any
 from workbench.errors import UserError
 from workbench.model import (
     TRUTHY,
+    ActivityCountCriterion,
     CategoriesCriterion,
     Criterion,
+    Decay,
     EmailDomainCriterion,
     FlagCriterion,
     RangesCriterion,
+    RecencyCriterion,
     ScoringModel,
+    effective_decay,
     normalize_category,
 )
 from workbench.sql import quote_identifier as q
@@ -151,6 +156,10 @@ def compile_scoring(
     table: str,
     columns: Sequence[str],
     keep: Sequence[str] | None = None,
+    *,
+    events: str | None = None,
+    as_of: datetime.date | None = None,
+    group_scores: bool = False,
 ) -> Query:
     """Compile the model into a query that scores every row of ``table``.
 
@@ -159,14 +168,22 @@ def compile_scoring(
         table: the DuckDB table (or view) holding the leads.
         columns: the table's real column names, to check every criterion's column against.
         keep: input columns to carry into the result; ``None`` keeps them all.
+        events: the activity log table (columns ``lead_id``, ``activity``, ``detail``, ``ts``,
+            see :mod:`workbench.activity`); needed only by ``activity_count`` and ``recency``.
+        as_of: the day scores are computed on (default today): activity after it is ignored
+            and ages are whole days before it.
+        group_scores: also output ``fit_score`` and ``engagement_score`` (group totals after
+            their caps), for the fit × engagement matrix.
 
     Returns:
         A query whose rows are the input columns (renamed ``<name>_input`` where one collides
         with an output name), one ``points__<id>`` column per criterion (after its own cap),
-        ``score`` (group caps and scale clamp applied, rounded to 6 decimals) and ``tier``.
+        ``score`` (group caps and scale clamp applied, rounded to 6 decimals) and ``tier``
+        (then ``fit_score`` and ``engagement_score`` with ``group_scores``).
 
     Raises:
-        UserError: a criterion names a column the table lacks.
+        UserError: a criterion names a column the table lacks, or reads the activity log and
+            no ``events`` table is given.
     """
     cols = list(columns)
     for name in cols:
@@ -181,7 +198,16 @@ def compile_scoring(
     inputs: dict[tuple[str, str], str] = {}  # (column, form) -> helper column holding the value
     row_inputs: list[str] = []  # numbers: a cast per row is cheap
     text_inputs: dict[str, list[str]] = {}  # real column -> its text forms, from distinct values
+    log = _ActivityAggregates(model, events, as_of, cols, params)
     for i, c in enumerate(model.criteria):
+        if isinstance(c, ActivityCountCriterion | RecencyCriterion):
+            expr = log.points(c)
+            if c.max_points is not None:
+                cap = params.num(c.max_points)
+                expr = _clamp(expr, f"-{cap}", cap)
+            crit_cols.append(f"{INTERNAL}c{i}")
+            crit_exprs.append(f"{expr} AS {q(crit_cols[-1])}")
+            continue
         real = resolve_column(c.column, cols)
         key = input_form(c)
         if (real.casefold(), key) not in inputs:
@@ -225,6 +251,8 @@ def compile_scoring(
     tier = f"CASE {tier_arms} ELSE {lowest} END" if tier_arms else lowest
 
     outputs = [points_column(c.id) for c in model.criteria] + ["score", "tier"]
+    if group_scores:
+        outputs += ["fit_score", "engagement_score"]
     kept = cols if keep is None else [resolve_column(k, cols) for k in keep]
     select = [f"{q(name)} AS {q(alias)}" for name, alias in input_aliases(kept, outputs)]
     select += [
@@ -232,8 +260,13 @@ def compile_scoring(
         for cc, c in zip(crit_cols, model.criteria, strict=True)
     ]
     select += [f'{q(INTERNAL + "score")} AS "score"', f'{tier} AS "tier"']
+    if group_scores:
+        select += [
+            f'round({q(INTERNAL + "fit")}, 6) AS "fit_score"',
+            f'round({q(INTERNAL + "engagement")}, 6) AS "engagement_score"',
+        ]
 
-    source = _source_with_inputs(table, row_inputs, text_inputs)
+    source = _source_with_inputs(table, row_inputs, text_inputs, log.joins())
     inner = (
         f"SELECT *, {', '.join(crit_exprs)} FROM {source}"
         if crit_exprs
@@ -247,8 +280,145 @@ def compile_scoring(
     return Query(sql, params.values)
 
 
+def decay_weight_sql(decay: Decay | None, age: str, params: Params) -> str:
+    """SQL for the share of its points an activity ``age`` whole days old keeps.
+
+    Mirrors :meth:`workbench.model.Decay.weight`: ``0.5 ^ (age / half_life)``; ``1 - p% per
+    whole 30 days`` (never below 0); or 1 up to and including ``expire_after_days``, then 0.
+    """
+    if decay is None:
+        return "1.0"
+    if decay.half_life_days is not None:
+        return f"pow(0.5, {age} / {params.num(decay.half_life_days)})"
+    if decay.linear_percent_per_month is not None:
+        share = params.num(decay.linear_percent_per_month / 100)
+        return f"GREATEST(0.0, 1.0 - {share} * floor({age} / 30))"
+    if decay.expire_after_days is not None:
+        return f"CASE WHEN {age} <= {params.add(decay.expire_after_days)} THEN 1.0 ELSE 0.0 END"
+    return "1.0"
+
+
+def glob_to_like(pattern: str) -> str:
+    """A detail glob (``*`` any text, ``?`` one character) as a LIKE pattern escaped with ``\\``.
+
+    ``%``, ``_`` and ``\\`` in the glob are matched literally.
+    """
+    out = []
+    for ch in pattern:
+        if ch in "%_\\":
+            out.append("\\" + ch)
+        elif ch == "*":
+            out.append("%")
+        elif ch == "?":
+            out.append("_")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+class _ActivityAggregates:
+    """One per-lead aggregate over the activity log for all activity criteria, joined back.
+
+    Each criterion gets one aggregate column (a FILTERed count, weighted sum, sorted list of
+    ages or minimum age) computed in one GROUP BY over the log; the leads join it on their
+    lead id (trimmed text), so the work stays in DuckDB and leads without activity get NULL.
+    """
+
+    def __init__(
+        self,
+        model: ScoringModel,
+        events: str | None,
+        as_of: datetime.date | None,
+        columns: Sequence[str],
+        params: Params,
+    ) -> None:
+        self.model = model
+        self.events = events
+        self.params = params
+        self.aggs: list[str] = []
+        self.lead_column: str | None = None
+        self._as_of = as_of
+        self._age = q(f"{INTERNAL}age")
+        self._asof_param: str | None = None
+        if model.activity is not None and any(
+            isinstance(c, ActivityCountCriterion | RecencyCriterion) for c in model.criteria
+        ):
+            if events is None:
+                raise UserError(
+                    "The model has activity criteria: load an activity log (lead id, activity, "
+                    "time) to score them."
+                )
+            self.lead_column = resolve_column(model.activity.lead_id_column, columns)
+
+    def _filter(self, c: ActivityCountCriterion | RecencyCriterion) -> str:
+        p = self.params
+        tests = [f'list_contains({p.add(c.activities)}, lower(trim("activity")))']
+        if c.detail is not None:
+            tests.append(f"\"detail\" ILIKE {p.add(glob_to_like(c.detail))} ESCAPE '\\'")
+        if isinstance(c, ActivityCountCriterion) and c.within_days is not None:
+            tests.append(f"{self._age} <= {p.add(c.within_days)}")
+        return " AND ".join(tests)
+
+    def _agg(self, sql: str) -> str:
+        name = q(f"{INTERNAL}a{len(self.aggs)}")
+        self.aggs.append(f"{sql} AS {name}")
+        return name
+
+    def points(self, c: ActivityCountCriterion | RecencyCriterion) -> str:
+        """The SQL of a criterion's points (never NULL), registering its aggregate."""
+        p = self.params
+        where = self._filter(c)
+        if isinstance(c, RecencyCriterion):
+            days = self._agg(f"min({self._age}) FILTER (WHERE {where})")
+            arms = [f"WHEN {days} IS NULL THEN {p.num(c.missing)}"]
+            for band in c.bands:
+                tests = []
+                if band.from_ is not None:
+                    tests.append(f"{days} >= {p.num(band.from_)}")
+                if band.to is not None:
+                    tests.append(f"{days} < {p.num(band.to)}")
+                arms.append(f"WHEN {' AND '.join(tests) or 'TRUE'} THEN {p.num(band.points)}")
+            return f"CASE {' '.join(arms)} ELSE 0.0 END"
+        decay = effective_decay(self.model, c)
+        if c.points_each is not None:
+            weight = decay_weight_sql(decay, self._age, p)
+            total = self._agg(f"sum({weight}) FILTER (WHERE {where})")
+            return f"coalesce({total}, 0.0) * {p.num(c.points_each)}"
+        assert c.at_least is not None and c.points is not None
+        n = p.add(c.at_least)
+        if decay is None:
+            count = self._agg(f"count(*) FILTER (WHERE {where})")
+            return f"CASE WHEN coalesce({count}, 0) >= {n} THEN {p.num(c.points)} ELSE 0.0 END"
+        # The condition was last met when the N-th most recent activity happened: decay from it.
+        ages = self._agg(f"list({self._age} ORDER BY {self._age}) FILTER (WHERE {where})")
+        weight = decay_weight_sql(decay, f"{ages}[{n}]", p)
+        return (
+            f"CASE WHEN coalesce(len({ages}), 0) >= {n} "
+            f"THEN {p.num(c.points)} * {weight} ELSE 0.0 END"
+        )
+
+    def joins(self) -> str:
+        """The LEFT JOIN of the per-lead aggregate onto the leads ('' without activity)."""
+        if not self.aggs or self.lead_column is None or self.events is None:
+            return ""
+        day = self._as_of or datetime.date.today()
+        as_of = f"CAST({self.params.add(day.isoformat())} AS DATE)"
+        log, lid = q(INTERNAL + "log"), q(INTERNAL + "lid")
+        aged = (
+            f'SELECT "lead_id", "activity", "detail", '
+            f"date_diff('day', CAST(\"ts\" AS DATE), {as_of}) AS {self._age} "
+            f'FROM {q(self.events)} WHERE "ts" IS NOT NULL AND "lead_id" IS NOT NULL'
+        )
+        agg = (
+            f'SELECT trim(CAST("lead_id" AS VARCHAR)) AS {lid}, {", ".join(self.aggs)} '
+            f"FROM ({aged}) WHERE {self._age} >= 0 GROUP BY 1"
+        )
+        key = f"trim(CAST({q(INTERNAL + 't')}.{q(self.lead_column)} AS VARCHAR))"
+        return f" LEFT JOIN ({agg}) AS {log} ON {key} = {log}.{lid}"
+
+
 def _source_with_inputs(
-    table: str, row_inputs: list[str], text_inputs: dict[str, list[str]]
+    table: str, row_inputs: list[str], text_inputs: dict[str, list[str]], extra_join: str = ""
 ) -> str:
     """The leads with each criterion's input value beside them.
 
@@ -265,6 +435,7 @@ def _source_with_inputs(
             f" LEFT JOIN (SELECT {key}, {', '.join(exprs)} FROM ({distinct})) AS {alias}"
             f" ON {q(INTERNAL + 't')}.{q(column)} IS NOT DISTINCT FROM {alias}.{key}"
         )
+    source += extra_join
     extra = "".join(f", {e}" for e in row_inputs)
     return f"(SELECT *{extra} FROM {source})"
 

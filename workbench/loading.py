@@ -2,10 +2,15 @@
 
 CSV files are read as text first (DuckDB's reader, every column VARCHAR, with the dialect
 sniffed here rather than by DuckDB so that header names, separators and encodings are under
-our control), then each column is converted in SQL: integers to BIGINT, decimals (with dots
-or decimal commas) to DOUBLE, everything else stays text. Every identifier that reaches SQL
-goes through :func:`workbench.sql.quote_identifier`; file paths and other values are bound
-parameters. The regular expressions inlined in SQL are constants of this module.
+our control). Then, in this order: placeholders that mean "not answered" (``unknown``, ``-``,
+``Select`` …, see :mod:`workbench.cleaning`) become NULL, so that they cannot keep a number
+column as text; each column is converted in SQL: integers to BIGINT, decimals (with dots or
+decimal commas) to DOUBLE, dates (ISO, day first or month first, decided per column) to DATE
+or TIMESTAMP, everything else stays text; text columns holding ranges that Excel turned into
+dates get a warning. Every identifier that reaches SQL goes through
+:func:`workbench.sql.quote_identifier`; file paths and other values are bound parameters. The
+regular expressions and date formats inlined in SQL are constants of this module or built
+from a closed set of pieces.
 """
 
 from __future__ import annotations
@@ -15,12 +20,14 @@ import csv
 import datetime as dt
 import io
 import os
+import re
 import shutil
 import tempfile
+import threading
 import uuid
 import zipfile
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +35,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from workbench import cleaning
 from workbench.errors import UserError
 from workbench.sql import quote_identifier
 
@@ -39,6 +47,10 @@ SEPARATORS = (",", ";", "\t", "|")
 _SEPARATOR_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 _SINGLE_COLUMN_SEPARATOR = "\x1f"  # ASCII unit separator
 _SNIFF_BYTES = 64 * 1024
+# Files are transcoded to UTF-8 in pieces of this size, so memory stays flat for big files.
+_CHUNK_BYTES = 4 * 1024 * 1024
+# How often the progress of a long DuckDB statement is passed on (seconds).
+_PROGRESS_EVERY_S = 0.25
 _SNIFF_RECORDS = 200
 # Type detection looks at this many rows first; only columns that still look numeric
 # are then checked over the whole table (a full regex scan of every column is ~2 s at 1M rows).
@@ -68,6 +80,12 @@ _RE_COMMA_EVIDENCE = (
 )
 _RE_US_EVIDENCE = r"[+-]?[0-9]{1,3}(,[0-9]{3})+\.[0-9]+"
 _PATTERNS = {"int": _RE_INT, "dot": _RE_DOT, "comma": _RE_COMMA, "us": _RE_US}
+# A loose first look for dates (the real decision is cleaning.detect_date_format).
+_RE_DATE_LIKE = r"[0-9]{1,4}[-/.][0-9]{1,2}[-/.][0-9]{1,4}([ T,].{1,25})?"
+# Date formats are embedded in SQL, so they must come from cleaning's closed set of pieces.
+_SAFE_FORMAT = re.compile(r"[%YmdHIMSfpTZ:/., -]+")
+# Excel's "sep=;" first line, which names the separator for Excel itself.
+_SEP_LINE = re.compile(r"sep=(.)\r?\n")
 
 
 @dataclass(frozen=True)
@@ -78,13 +96,21 @@ class LoadResult:
         table: DuckDB table name written.
         rows: number of rows in the table.
         columns: final column names, in file order.
-        notes: readable sentences on what was detected or changed.
+        notes: readable sentences on what was detected or changed (warnings included).
+        warnings: the notes that ask the user to check or fix something in the file (each
+            is also in ``notes``; they start with "Warning:").
+        placeholders: per column, the "not answered" values that were emptied, as written,
+            with their counts.
+        date_formats: per column converted to DATE or TIMESTAMP, the ``strptime`` format read.
     """
 
     table: str
     rows: int
     columns: list[str]
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    placeholders: dict[str, dict[str, int]] = field(default_factory=dict)
+    date_formats: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -98,6 +124,7 @@ class _Plan:
     notes: list[str]
     separator: str = ""
     first_note: str = ""
+    warnings: list[str] = field(default_factory=list)
 
 
 def read_table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
@@ -127,6 +154,9 @@ def load_leads(
     *,
     filename: str | None = None,
     progress: ProgressFn | None = None,
+    placeholders: Mapping[str, Sequence[str]] | None = None,
+    default_placeholders: Sequence[str] = cleaning.DEFAULT_PLACEHOLDERS,
+    day_first: bool = True,
 ) -> LoadResult:
     """Load a CSV/TSV/TXT, Excel .xlsx or Parquet file into ``table`` (CREATE OR REPLACE).
 
@@ -134,20 +164,32 @@ def load_leads(
     loads as Excel). Text files may use ``,`` ``;`` tab or ``|`` separators, UTF-8 (with or
     without byte-order mark), UTF-16 with byte-order mark, Windows-1252 or Latin-1.
 
+    Text values that mean "not answered" become NULL before types are decided (see
+    :func:`workbench.cleaning.apply_placeholders`); Parquet files are copied as they are.
+
     Args:
         con: DuckDB connection to write into.
         source: a file path, or the raw bytes of an upload.
         table: name of the table to create or replace.
         filename: the upload's original file name, used in messages and notes.
-        progress: called as ``progress(fraction, message)`` a few times while loading.
+        progress: called as ``progress(fraction, message)`` now and then while loading,
+            from the calling thread.
+        placeholders: per final column name, the values that mean "not answered" there
+            (an empty list keeps every value); other text columns use
+            ``default_placeholders``.
+        default_placeholders: placeholders for every text column not in ``placeholders``;
+            ``()`` turns the cleaning off.
+        day_first: how to read a date column whose values all read both ways (01/02/2025).
 
     Returns:
-        The table name, row count, final column names and notes on what was detected.
+        The table name, row count, final column names, notes on what was detected, and the
+        placeholders cleared and date formats read per column.
 
     Raises:
         UserError: the file is missing, empty, not a table, or too damaged to load.
     """
-    report: ProgressFn = progress or (lambda _f, _m: None)
+    report: ProgressFn = _monotone(progress) if progress else _no_progress
+    options = _Options(dict(placeholders or {}), tuple(default_placeholders), day_first)
     with tempfile.TemporaryDirectory(prefix="workbench-load-") as tmp, _quiet(con):
         tmpdir = Path(tmp)
         path, label = _input_path(source, filename, tmpdir)
@@ -164,11 +206,34 @@ def load_leads(
             else:
                 plan = _read_csv(con, path, head, raw, label, tmpdir, report)
             report(0.6, "Converting column types…")
-            result = _finish(con, plan, table, label)
+            result = _finish(con, plan, table, label, options, report)
         finally:
             con.execute(f"DROP TABLE IF EXISTS {quote_identifier(raw)}")
         report(1.0, f"Loaded {result.rows:,} rows and {len(result.columns)} columns.")
         return result
+
+
+@dataclass(frozen=True)
+class _Options:
+    placeholders: dict[str, Sequence[str]]
+    default_placeholders: tuple[str, ...]
+    day_first: bool
+
+
+def _no_progress(_fraction: float, _message: str) -> None:
+    return None
+
+
+def _monotone(progress: ProgressFn) -> ProgressFn:
+    """``progress`` that never goes back (a second pass over the file must not rewind it)."""
+    reached = 0.0
+
+    def report(fraction: float, message: str) -> None:
+        nonlocal reached
+        reached = min(max(reached, fraction), 1.0)
+        progress(reached, message)
+
+    return report
 
 
 # --------------------------------------------------------------------------- input and format
@@ -248,17 +313,24 @@ def _read_csv(
     encoding, text = _decode_head(head, complete)
     _refuse_non_table(text, label)
     if encoding not in ("utf-8", "utf-8-sig"):
-        path, encoding = _transcode(path, encoding, tmpdir)
-    sep, header, data_width = _sniff(text, complete)
+        path, encoding = _transcode(path, encoding, tmpdir, report)
+    # Excel writes "sep=;" as the first line when asked to name the separator.
+    sep_line = _SEP_LINE.match(text.lstrip("\ufeff"))
+    skip = 1 if sep_line else 0
+    if sep_line:
+        text = text.lstrip("\ufeff")[sep_line.end() :]
+    sep, header, data_width = _sniff(text, complete, sep_line[1] if sep_line else None)
     names, blank, notes = _header_names(header, data_width)
+    if sep_line:
+        notes.append(f'Skipped the first line "{sep_line[0].strip()}" (it names the separator).')
 
     report(0.1, "Reading rows…")
     bom = encoding == "utf-8-sig"
-    rows, rejects = _duckdb_read_csv(con, path, raw, sep, len(names), bom)
+    rows, rejects = _duckdb_read_csv(con, path, raw, sep, len(names), bom, skip, report)
     if any(kind == "INVALID ENCODING" for _, kind in rejects):
         # The first 64 KB were UTF-8 but a later line is not: re-read the whole file.
-        path, encoding = _transcode(path, _guess_encoding(path.read_bytes()), tmpdir)
-        rows, rejects = _duckdb_read_csv(con, path, raw, sep, len(names), False)
+        path, encoding = _transcode(path, _guess_file_encoding(path), tmpdir, report)
+        rows, rejects = _duckdb_read_csv(con, path, raw, sep, len(names), False, skip, report)
 
     if rejects:
         notes.append(_skip_or_refuse(rejects, rows, len(names), label))
@@ -313,18 +385,57 @@ def _guess_encoding(data: bytes) -> str:
     return "latin-1"
 
 
-def _transcode(path: Path, encoding: str, tmpdir: Path) -> tuple[Path, str]:
+def _guess_file_encoding(path: Path) -> str:
+    """:func:`_guess_encoding` for a whole file, read in pieces."""
+    with open(path, "rb") as fh:
+        bom = fh.read(len(_BOM_UTF8)) == _BOM_UTF8
+    for encoding in ("utf-8-sig" if bom else "utf-8", "cp1252"):
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            with open(path, "rb") as fh:
+                while chunk := fh.read(_CHUNK_BYTES):
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    return "latin-1"
+
+
+def _transcode(
+    path: Path, encoding: str, tmpdir: Path, report: ProgressFn = _no_progress
+) -> tuple[Path, str]:
     """Rewrite the file as UTF-8 (DuckDB's reader has no Windows-1252); return it and the
-    encoding actually used (Latin-1 when Windows-1252 fails later in the file)."""
-    data = path.read_bytes()
+    encoding actually used (Latin-1 when Windows-1252 fails later in the file).
+
+    The file is converted piece by piece, so a big file never sits in memory whole.
+    """
+    out = tmpdir / f"utf8-{uuid.uuid4().hex}.csv"
+    size = max(path.stat().st_size, 1)
     try:
-        text = data.decode(encoding)
+        _transcode_to(path, out, encoding, "strict", size, report)
     except UnicodeDecodeError:
         encoding = "latin-1" if encoding == "cp1252" else encoding
-        text = data.decode(encoding, errors="replace")
-    out = tmpdir / f"utf8-{uuid.uuid4().hex}.csv"
-    out.write_text(text.removeprefix("\ufeff"), encoding="utf-8", newline="")
+        _transcode_to(path, out, encoding, "replace", size, report)
     return out, encoding
+
+
+def _transcode_to(
+    path: Path, out: Path, encoding: str, errors: str, size: int, report: ProgressFn
+) -> None:
+    decoder = codecs.getincrementaldecoder(encoding)(errors=errors)
+    done = 0
+    first = True
+    with open(path, "rb") as src, open(out, "w", encoding="utf-8", newline="") as dst:
+        while chunk := src.read(_CHUNK_BYTES):
+            text = decoder.decode(chunk)
+            if first:
+                text = text.removeprefix("\ufeff")
+                first = False
+            dst.write(text)
+            done += len(chunk)
+            report(0.1 * done / size, f"Converting the text to UTF-8 ({done / size:.0%})…")
+        dst.write(decoder.decode(b"", final=True))
 
 
 def _refuse_non_table(text: str, label: str) -> None:
@@ -345,15 +456,17 @@ def _refuse_non_table(text: str, label: str) -> None:
         raise UserError(f"{label} is JSON, not a table; export the leads as CSV or .xlsx.")
 
 
-def _sniff(text: str, complete: bool) -> tuple[str, list[str], int]:
+def _sniff(text: str, complete: bool, forced: str | None = None) -> tuple[str, list[str], int]:
     """Pick the separator; return it, the header cells and the usual number of data fields.
 
     Each candidate that splits the header splits the sample with quote handling; the one
     whose data rows agree most with the header's field count wins (then row-to-row
-    consistency, then more fields, then the order of :data:`SEPARATORS`).
+    consistency, then more fields, then the order of :data:`SEPARATORS`). ``forced`` (from a
+    "sep=" line) is the only candidate when given.
     """
     best: tuple[tuple[float, float, int], str, list[str], int] | None = None
-    for rank, sep in enumerate(SEPARATORS):
+    candidates = (forced,) if forced else SEPARATORS
+    for rank, sep in enumerate(candidates):
         records = _split_records(text, sep, complete)
         if not records:
             continue
@@ -442,7 +555,14 @@ def _ordinal(n: int) -> str:
 
 
 def _duckdb_read_csv(
-    con: duckdb.DuckDBPyConnection, path: Path, raw: str, sep: str, width: int, bom: bool
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    raw: str,
+    sep: str,
+    width: int,
+    bom: bool,
+    skip: int = 0,
+    report: ProgressFn = _no_progress,
 ) -> tuple[int, list[tuple[int, str]]]:
     """Read the file into ``raw`` as text; return the row count and rejected (line, error) pairs.
 
@@ -459,7 +579,7 @@ def _duckdb_read_csv(
         SELECT * FROM read_csv(
             $path, delim = $sep, quote = '"', escape = '"', header = $header,
             auto_detect = false, columns = {columns}, encoding = 'utf-8', compression = 'none',
-            ignore_errors = true, store_rejects = true,
+            ignore_errors = true, store_rejects = true, skip = $skip,
             rejects_scan = $scans, rejects_table = $errors)
     """  # noqa: S608 - only synthetic column names and quoted identifiers
     try:
@@ -469,16 +589,18 @@ def _duckdb_read_csv(
             "scans": scans,
             "errors": errors,
             "header": not bom,
+            "skip": skip,
         }
-        con.execute(sql, params)
+        _execute_with_progress(con, sql, params, report, 0.1, 0.5, "Reading rows")
         rejects = con.execute(
             f"SELECT DISTINCT line, CAST(error_type AS VARCHAR) FROM {quote_identifier(errors)} "  # noqa: S608
             "ORDER BY line"
         ).fetchall()
-        if bom and all(line != 1 for line, _ in rejects):
+        header_line = 1 + skip
+        if bom and all(line != header_line for line, _ in rejects):
             # The header is the table's first row (rowid 0: insertion order is preserved).
             con.execute(f"DELETE FROM {quote_identifier(raw)} WHERE rowid = 0")  # noqa: S608
-        rejects = [(line, kind) for line, kind in rejects if line != 1]
+        rejects = [(line, kind) for line, kind in rejects if line != header_line]
         rows = _scalar(con, f"SELECT count(*) FROM {quote_identifier(raw)}")  # noqa: S608
     except duckdb.Error as exc:
         raise UserError(
@@ -672,8 +794,15 @@ def _load_parquet(
 # --------------------------------------------------------------------------- types
 
 
-def _finish(con: duckdb.DuckDBPyConnection, plan: _Plan, table: str, label: str) -> LoadResult:
-    """Decide each text column's type and write the final table from the raw one.
+def _finish(
+    con: duckdb.DuckDBPyConnection,
+    plan: _Plan,
+    table: str,
+    label: str,
+    options: _Options,
+    report: ProgressFn,
+) -> LoadResult:
+    """Clean placeholders, decide each text column's type and write the final table.
 
     Rows whose fields are all empty (",,,," lines that spreadsheets leave at the end) are
     dropped with a note.
@@ -681,7 +810,12 @@ def _finish(con: duckdb.DuckDBPyConnection, plan: _Plan, table: str, label: str)
     raw = quote_identifier(plan.raw)
     raw_rows = _scalar(con, f"SELECT count(*) FROM {raw}")  # noqa: S608
     text_cols = [i for i, c in enumerate(plan.convert) if c]
+    found = _clear_placeholders(con, plan, options)
     kinds, present = _detect_types(con, raw, text_cols, plan)
+    left = [i for i in text_cols if kinds.get(i) in ("text", "blank")]
+    formats = _detect_dates(con, raw, left, plan, options.day_first)
+    report(0.7, "Checking text columns…")
+    _warn_mangled_ranges(con, raw, [i for i in left if i not in formats], plan)
 
     keep = list(range(len(plan.names)))
     # A trailing separator leaves an unnamed, empty last column: drop it.
@@ -694,7 +828,8 @@ def _finish(con: duckdb.DuckDBPyConnection, plan: _Plan, table: str, label: str)
     exprs = []
     for i in keep:
         col = quote_identifier(f"c{i}")
-        exprs.append(f"{_convert_expr(col, kinds.get(i))} AS {quote_identifier(plan.names[i])}")
+        expr = _convert_expr(col, kinds.get(i), formats.get(i))
+        exprs.append(f"{expr} AS {quote_identifier(plan.names[i])}")
     # DuckDB's reader already made empty fields NULL, so a plain NULL test is enough.
     filled = " OR ".join(f"{quote_identifier(f'c{i}')} IS NOT NULL" for i in keep)
     counted = _scalar(con, f"SELECT count(*) FROM {raw} WHERE {filled}")  # noqa: S608
@@ -703,16 +838,22 @@ def _finish(con: duckdb.DuckDBPyConnection, plan: _Plan, table: str, label: str)
             f"{label} has a header row but no data rows; export it again with the leads included."
         )
     where = "" if counted == raw_rows else f" WHERE {filled}"
-    con.execute(
+    _execute_with_progress(
+        con,
         f"CREATE OR REPLACE TABLE {quote_identifier(table)} AS "  # noqa: S608
-        f"SELECT {', '.join(exprs)} FROM {raw}{where}"
+        f"SELECT {', '.join(exprs)} FROM {raw}{where}",
+        {},
+        report,
+        0.75,
+        0.98,
+        "Writing the table",
     )
     rows = _scalar(con, f"SELECT count(*) FROM {quote_identifier(table)}")  # noqa: S608
     if rows < raw_rows:
         empty = raw_rows - rows
+        why = "every field blank" + (" or “not answered”" if found else "")
         plan.notes.append(
-            f"Skipped {'1 empty row' if empty == 1 else f'{empty:,} empty rows'} "
-            "(every field blank)."
+            f"Skipped {'1 empty row' if empty == 1 else f'{empty:,} empty rows'} ({why})."
         )
     first = plan.first_note
     if first.startswith("Read as"):
@@ -721,16 +862,28 @@ def _finish(con: duckdb.DuckDBPyConnection, plan: _Plan, table: str, label: str)
     else:
         first += "."
     names = [plan.names[i] for i in keep]
-    return LoadResult(table, rows, names, [first, *plan.notes])
+    kept = set(names)
+    return LoadResult(
+        table,
+        rows,
+        names,
+        [first, *plan.notes, *plan.warnings],
+        warnings=list(plan.warnings),
+        placeholders={c: v for c, v in found.items() if c in kept},
+        date_formats={plan.names[i]: f for i, f in formats.items() if i in keep},
+    )
 
 
-def _convert_expr(col: str, kind: str | None) -> str:
+def _convert_expr(col: str, kind: str | None, fmt: str | None = None) -> str:
     """SQL that turns raw column ``col`` into its final type.
 
     ``kind`` is 'int', 'dot', 'comma' or 'us' (numbers), 'blank' (text with whitespace-only
-    values to clear), 'text', or None for a native Excel column. DuckDB's reader already
+    values to clear), 'text', or None for a native Excel column; with ``fmt`` (a date format
+    from :func:`_detect_dates`) the column becomes DATE or TIMESTAMP. DuckDB's reader already
     turns empty fields into NULL, so plain text columns are copied as they are.
     """
+    if fmt:
+        return _date_expr(col, fmt)
     # Every value already matched the shape, so TRY_CAST only turns blanks into NULL
     # (DuckDB's casts accept surrounding spaces and tabs).
     if kind == "int":
@@ -744,6 +897,150 @@ def _convert_expr(col: str, kind: str | None) -> str:
     if kind == "blank":
         return f"CASE WHEN trim({col}) = '' THEN NULL ELSE {col} END"
     return col
+
+
+def _date_expr(col: str, fmt: str) -> str:
+    """``col`` read with the date format ``fmt``: DATE without a time, else TIMESTAMP."""
+    if not _SAFE_FORMAT.fullmatch(fmt):  # formats come from cleaning's closed set of pieces
+        raise ValueError(f"unexpected date format {fmt!r}")
+    parsed = f"try_strptime(trim({col}), '{fmt}')"
+    return parsed if _has_time(fmt) else f"CAST({parsed} AS DATE)"
+
+
+def _has_time(fmt: str) -> bool:
+    return "%H" in fmt or "%I" in fmt
+
+
+# --------------------------------------------------------------------------- cleaning
+
+
+def _clear_placeholders(
+    con: duckdb.DuckDBPyConnection, plan: _Plan, options: _Options
+) -> dict[str, dict[str, int]]:
+    """Empty the "not answered" values of the raw table; note what was cleared.
+
+    Text columns use their own list or the default one; a native Excel column only when the
+    caller named it (for a number such as -1).
+    """
+    lists: dict[str, Sequence[str]] = {}
+    names: dict[str, str] = {}
+    for i, name in enumerate(plan.names):
+        if name in options.placeholders:
+            wanted: Sequence[str] = options.placeholders[name]
+        elif plan.convert[i]:
+            wanted = options.default_placeholders
+        else:
+            continue
+        if wanted:
+            lists[f"c{i}"] = wanted
+            names[f"c{i}"] = name
+    if not lists:
+        return {}
+    cleared = cleaning.apply_placeholders(con, plan.raw, lists, default=(), columns=list(lists))
+    found = {names[c]: counts for c, counts in cleared.items()}
+    note = cleaning.placeholder_note(found)
+    if note:
+        plan.notes.append(note)
+    return found
+
+
+def _detect_dates(
+    con: duckdb.DuckDBPyConnection, raw: str, cols: list[int], plan: _Plan, day_first: bool
+) -> dict[int, str]:
+    """Date formats for the text columns whose values are (nearly all) dates.
+
+    A sample picks the candidates (most values date-shaped) and their format; the whole
+    column then has to read with that format for at least
+    :data:`workbench.cleaning.DATE_MIN_SHARE` of its values.
+    """
+    if not cols:
+        return {}
+    listed = ", ".join(quote_identifier(f"c{i}") for i in cols)
+    shape = f"regexp_full_match(trim(v), '{_RE_DATE_LIKE}')"
+    sample = (
+        f"SELECT col, count(NULLIF(trim(v), '')), count(CASE WHEN {shape} THEN 1 END), "  # noqa: S608
+        f"list(DISTINCT trim(v)) FILTER (WHERE {shape}) "
+        f"FROM (UNPIVOT (SELECT {listed} FROM {raw} LIMIT {_SAMPLE_ROWS}) "
+        f"ON {listed} INTO NAME col VALUE v) GROUP BY col"
+    )
+    chosen: dict[int, tuple[str, bool]] = {}
+    for col, n, shaped, values in con.execute(sample).fetchall():
+        if not n or shaped < cleaning.DATE_MIN_SHARE * n:
+            continue
+        fmt, failed = cleaning.detect_date_format(values, day_first=day_first)
+        if fmt is None or failed > (1 - cleaning.DATE_MIN_SHARE) * len(values):
+            continue
+        other, _ = cleaning.detect_date_format(values, day_first=not day_first)
+        chosen[int(str(col)[1:])] = (fmt, other != fmt)
+    if not chosen:
+        return {}
+    parts = []
+    for i, (fmt, _) in chosen.items():
+        col = quote_identifier(f"c{i}")
+        parts += [f"count(NULLIF(trim({col}), ''))", f"count({_date_expr(col, fmt)})"]
+    stats = con.execute(f"SELECT {', '.join(parts)} FROM {raw}").fetchone()  # noqa: S608
+    assert stats is not None
+    formats: dict[int, str] = {}
+    for j, (i, (fmt, ambiguous)) in enumerate(chosen.items()):
+        n, ok = int(stats[2 * j]), int(stats[2 * j + 1])
+        if not n or ok < cleaning.DATE_MIN_SHARE * n:
+            continue
+        formats[i] = fmt
+        example = cleaning.date_example(fmt)
+        what = "dates with times" if _has_time(fmt) else "dates"
+        order = ""
+        if "%d" in fmt and not fmt.startswith("%Y"):
+            order = " day first" if fmt.index("%d") < fmt.index("%m") else " month first"
+        note = f'Read "{plan.names[i]}" as {what}, written{order} like {example}.'
+        if ambiguous:
+            other = "month" if order == " day first" else "day"
+            note += (
+                f" Every value in it would also read {other} first; if that is what they are, "
+                "export the dates as YYYY-MM-DD and load the file again."
+            )
+        plan.notes.append(note)
+        if ok < n:
+            col = quote_identifier(f"c{i}")
+            bad = con.execute(
+                f"SELECT DISTINCT trim({col}) FROM {raw} WHERE trim({col}) <> '' "  # noqa: S608
+                f"AND {_date_expr(col, fmt)} IS NULL ORDER BY 1 LIMIT 3"
+            ).fetchall()
+            shown = ", ".join(f'"{v}"' for (v,) in bad)
+            one = n - ok == 1
+            many = "1 value" if one else f"{n - ok:,} values"
+            plan.warnings.append(
+                f'Warning: {many} in "{plan.names[i]}" {"is" if one else "are"} not '
+                f"a date like {example} and {'was' if one else 'were'} left empty "
+                f"({shown}{'' if n - ok <= len(bad) else ', …'}). To keep "
+                f"{'it' if one else 'them'}, correct {'it' if one else 'them'} in the file "
+                "and load it again."
+            )
+    return formats
+
+
+def _warn_mangled_ranges(
+    con: duckdb.DuckDBPyConnection, raw: str, cols: list[int], plan: _Plan
+) -> None:
+    """Warn about text columns holding ranges that Excel turned into dates ("May-20").
+
+    Judged on the first rows (the values of a range column repeat, so they show there);
+    the values of a column found that way are then counted over the whole table.
+    """
+    if not cols:
+        return
+    names = {f"c{i}": plan.names[i] for i in cols}
+    sample = f"(SELECT * FROM {raw} LIMIT {_SAMPLE_ROWS})"  # noqa: S608
+    flagged = [
+        c
+        for c, hist in zip(names, cleaning.range_histograms(con, sample, list(names)), strict=True)
+        if cleaning.find_mangled_ranges(names[c], hist)
+    ]
+    if not flagged:
+        return
+    for c, hist in zip(flagged, cleaning.range_histograms(con, raw, flagged), strict=True):
+        found = cleaning.find_mangled_ranges(names[c], hist)
+        if found:
+            plan.warnings.append(found.note())
 
 
 def _full_match(value: str, number: str) -> str:
@@ -860,14 +1157,72 @@ def _detect_types(
 @contextmanager
 def _quiet(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """Keep DuckDB's console progress bar (printed for queries over 2 s) out of the app's
-    output while loading, then restore the connection's own setting."""
-    row = con.execute("SELECT current_setting('enable_progress_bar')").fetchone()
-    before = bool(row and row[0])
-    con.execute("SET enable_progress_bar = false")
+    output while loading, but keep the progress measured (``query_progress`` needs it), then
+    restore the connection's own settings."""
+    row = con.execute(
+        "SELECT current_setting('enable_progress_bar'), "
+        "current_setting('enable_progress_bar_print')"
+    ).fetchone()
+    bar, printed = (bool(row[0]), bool(row[1])) if row else (False, True)
+    con.execute("SET enable_progress_bar = true")
+    con.execute("SET enable_progress_bar_print = false")
     try:
         yield
     finally:
-        con.execute(f"SET enable_progress_bar = {'true' if before else 'false'}")
+        con.execute(f"SET enable_progress_bar = {'true' if bar else 'false'}")
+        con.execute(f"SET enable_progress_bar_print = {'true' if printed else 'false'}")
+
+
+def _execute_with_progress(
+    con: duckdb.DuckDBPyConnection,
+    sql: str,
+    params: dict[str, object],
+    report: ProgressFn,
+    low: float,
+    high: float,
+    message: str,
+) -> None:
+    """Run one long statement and pass DuckDB's own progress on as ``low``..``high``.
+
+    The statement runs in a worker thread and this (the caller's) thread polls
+    ``query_progress``, so ``report`` is always called from the thread that called
+    :func:`load_leads`: Streamlit can only draw from its script thread.
+    """
+    if report is _no_progress:
+        con.execute(sql, params)
+        return
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            con.execute(sql, params)
+        except BaseException as exc:  # handed to the caller's thread below
+            failure.append(exc)
+
+    worker = threading.Thread(target=run, name="workbench-load", daemon=True)
+    worker.start()
+    shown = -1.0
+    try:
+        while True:
+            worker.join(_PROGRESS_EVERY_S)
+            if not worker.is_alive():
+                break
+            try:
+                done = float(con.query_progress())
+            except duckdb.Error:
+                done = -1.0
+            if done > shown:  # -1 until DuckDB has measured something
+                shown = done
+                fraction = low + (high - low) * min(done, 100.0) / 100.0
+                report(fraction, f"{message} ({done:.0f}%)…")
+    except BaseException:
+        # ``report`` raised (Streamlit stops a script this way when the user moves on):
+        # stop the statement and wait for it, so the connection is free for the clean-up.
+        con.interrupt()
+        worker.join()
+        raise
+    if failure:
+        raise failure[0]
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:

@@ -94,6 +94,7 @@ def model_to_dict(model: ScoringModel) -> dict[str, Any]:
     for c in data.get("criteria", []):
         order = ["id", "label", "group", "column", "kind", "points", "bands", "domains", "other"]
         order += ["missing", "max_points", "note"]
+        order += [k for k in c if k not in order]  # activity kinds' own keys, in model order
         crits.append({k: _tidy(c[k]) for k in order if k in c})
     data["criteria"] = crits
     return {k: _tidy(v) for k, v in data.items()}

@@ -45,6 +45,7 @@ from workbench.model import (
     RangesCriterion,
     ScoringModel,
     normalize_category,
+    uses_activity,
 )
 from workbench.sql import quote_identifier as q
 from workbench.sql import resolve_column
@@ -192,6 +193,10 @@ class Preview:
         Raises:
             UserError: a criterion or the outcome names a column the table lacks.
         """
+        if uses_activity(model):
+            raise IncompatibleModel(
+                "activity criteria are scored over the event log; use workbench.summary.summarize"
+            )
         self._con = con
         for name in columns:
             if name.lower().startswith(INTERNAL):
@@ -283,7 +288,7 @@ class Preview:
         groups may change; criteria ids, kinds, columns, band edges, category values and
         domains may not.
         """
-        if len(model.criteria) != len(self._levels):
+        if uses_activity(model) or len(model.criteria) != len(self._levels):
             return False
         built = {lv.id: lv for lv in self._levels}
         for c in model.criteria:

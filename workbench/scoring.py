@@ -7,6 +7,7 @@ leads had in the file, and a written file lists the leads in that same order.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -93,12 +94,16 @@ def _ordered_query(
     table: str,
     columns: Sequence[str],
     keep: Sequence[str] | None,
+    events: str | None = None,
+    as_of: datetime.date | None = None,
 ) -> tuple[str, dict[str, Any], str]:
     """The scoring query over the table plus a row-position column, its params and that name."""
     cols = list(columns)
     row = _row_order_column(con, table)
     kept = cols if keep is None else [resolve_column(k, cols) for k in keep]
-    scoring = compile_scoring(model, _ROWS_CTE, [*cols, row], keep=[*kept, row])
+    scoring = compile_scoring(
+        model, _ROWS_CTE, [*cols, row], keep=[*kept, row], events=events, as_of=as_of
+    )
     sql = (
         f"WITH {q(_ROWS_CTE)} AS (SELECT *, {_position_expr(con, table)} AS {q(row)} "
         f"FROM {q(table)}) {scoring.sql}"
@@ -117,6 +122,8 @@ def score_frame(
     order_by_score: bool = True,
     limit: int | None = None,
     offset: int = 0,
+    events: str | None = None,
+    as_of: datetime.date | None = None,
 ) -> pd.DataFrame:
     """Score the table and return (a page of) the scored leads as a DataFrame.
 
@@ -130,6 +137,8 @@ def score_frame(
         order_by_score: highest score first (ties in file order); ``False`` keeps file order.
         limit: at most this many rows; ``None`` for all.
         offset: skip this many rows first (for paging).
+        events: the activity log table, for activity criteria.
+        as_of: the day activity is scored on (default today).
 
     Returns:
         The kept input columns, one ``points__<id>`` column per criterion, ``score`` and
@@ -143,7 +152,7 @@ def score_frame(
         raise ValueError("limit must be zero or positive")
     if offset < 0:
         raise ValueError("offset must be zero or positive")
-    sql, params, row = _ordered_query(con, model, table, columns, keep)
+    sql, params, row = _ordered_query(con, model, table, columns, keep, events, as_of)
     where = ""
     if tier is not None:
         names = [t.name for t in model.tiers]
@@ -195,6 +204,9 @@ def write_scored(
     table: str,
     columns: Sequence[str],
     path: str | Path,
+    *,
+    events: str | None = None,
+    as_of: datetime.date | None = None,
 ) -> int:
     """Write every scored lead, in file order, to a CSV file (Parquet for ``.parquet``).
 
@@ -204,6 +216,8 @@ def write_scored(
         table: the leads table.
         columns: the table's columns (checked against the model).
         path: where to write; replaced if it exists.
+        events: the activity log table, for activity criteria.
+        as_of: the day activity is scored on (default today).
 
     Returns:
         The number of rows written.
@@ -214,7 +228,7 @@ def write_scored(
     """
     out = check_output_path(path)
     suffix = out.suffix.lower()
-    sql, params, row = _ordered_query(con, model, table, columns, None)
+    sql, params, row = _ordered_query(con, model, table, columns, None, events, as_of)
     options = "FORMAT parquet" if suffix == ".parquet" else "FORMAT csv, HEADER true"
     params["wb_path"] = str(out)
     try:

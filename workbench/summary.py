@@ -5,6 +5,7 @@ Only aggregates leave the database, so charts and reports stay small at any lead
 
 from __future__ import annotations
 
+import datetime
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -132,6 +133,8 @@ def summarize(
     outcome: str | None = None,
     positive_values: Sequence[str] | None = None,
     bin_width: float | None = None,
+    events: str | None = None,
+    as_of: datetime.date | None = None,
 ) -> Summary:
     """Score ``table`` with ``model`` and summarise it, all inside DuckDB.
 
@@ -143,6 +146,8 @@ def summarize(
         outcome: optional column that says whether a lead converted.
         positive_values: values of ``outcome`` that mean converted (default: DEFAULT_POSITIVE).
         bin_width: histogram bar width on the score scale (default: twenty bars).
+        events: the activity log table, for activity criteria.
+        as_of: the day activity is scored on (default today).
 
     Returns:
         Tier counts and shares (every tier, empty ones too), a histogram over the whole scale,
@@ -154,7 +159,7 @@ def summarize(
     keep: list[str] = []
     if outcome is not None:
         keep = [resolve_column(outcome, columns)]
-    scoring = compile_scoring(model, table, columns, keep=keep)
+    scoring = compile_scoring(model, table, columns, keep=keep, events=events, as_of=as_of)
     params = Params(prefix="s")
     lo, hi = model.scale.min, model.scale.max
     n_bins = max(1, math.ceil((hi - lo) / width - 1e-9))
