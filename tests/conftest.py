@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,8 +15,11 @@ from workbench.model_file import load_model_file
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
-SHARED_DATA = ROOT.parent / "shared" / "data"
-BANK_FULL = SHARED_DATA / "bank-marketing" / "bank-full.csv"
+# Copies of the team's real files (tests/data/README.md), so CI's fresh clone has them too.
+TEST_DATA = ROOT / "tests" / "data"
+CRM_HEADERS = TEST_DATA / "crm-headers"
+BANK_FULL_GZ = TEST_DATA / "bank-marketing" / "bank-full.csv.gz"
+BANK_FULL_SHA256 = "d1513ec63b385506f7cfce9f2c5caa9fe99e7ba4e8c3fa264b3aaf0f849ed32d"
 
 
 @pytest.fixture
@@ -31,9 +36,11 @@ def reference_model() -> ScoringModel:
     return load_model_file(DOCS / "reference-model.yaml")
 
 
-@pytest.fixture
-def bank_full() -> Path:
-    """The real UCI bank marketing file (skips when the shared data is absent)."""
-    if not BANK_FULL.is_file():
-        pytest.skip(f"real data not found at {BANK_FULL}")
-    return BANK_FULL
+@pytest.fixture(scope="session")
+def bank_full(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real UCI bank marketing file, unpacked once per test run and checked by its hash."""
+    path = tmp_path_factory.mktemp("bank") / "bank-full.csv"
+    data = gzip.decompress(BANK_FULL_GZ.read_bytes())
+    assert hashlib.sha256(data).hexdigest() == BANK_FULL_SHA256, "not the real bank-full.csv"
+    path.write_bytes(data)
+    return path

@@ -27,7 +27,7 @@ from workbench.errors import UserError
 from workbench.loading import LoadResult, load_leads, read_table_columns
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
-CRM_HEADERS = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "crm-headers"
+CRM_HEADERS = Path(__file__).resolve().parent / "data" / "crm-headers"
 HEADER_FILES = sorted(CRM_HEADERS.glob("*.csv"))
 
 HOSTILE = ["lead score", 'a"b', "select", "Ünïcode", "x'); DROP TABLE leads; --"]

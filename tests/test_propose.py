@@ -30,7 +30,7 @@ from workbench.propose import (
     propose_model,
 )
 
-CRM_HEADERS = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "crm-headers"
+CRM_HEADERS = Path(__file__).resolve().parent / "data" / "crm-headers"
 HEADER_FILES = sorted(CRM_HEADERS.glob("*.csv"))
 
 

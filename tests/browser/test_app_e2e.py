@@ -33,7 +33,7 @@ SAMPLE_LEADS = ROOT / "sample_data" / "leads.csv"
 SAMPLE_MODEL = ROOT / "sample_data" / "model.yaml"
 SAMPLE_ROWS = 3000
 HUBSPOT_HEADERS = (
-    ROOT.parent / "shared" / "data" / "crm-headers" / "hubspot-contacts-default-view.csv"
+    ROOT / "tests" / "data" / "crm-headers" / "hubspot-contacts-default-view.csv"
 )
 WARM_SLIDER = "warm from score"
 MINUS = "\u2212"  # the pages write negative points with a real minus sign
