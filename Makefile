@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8501
 
-.PHONY: run test lint install lock bench clean test-spark test-load
+.PHONY: run test lint install lock bench clean test-spark test-load test-slow
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -32,6 +32,14 @@ test: lint
 test-spark: $(STAMP)
 	$(BIN)/uv pip install -q --python $(BIN)/python "pyspark>=4.0"
 	$(BIN)/python -m pytest -m spark tests/test_spark.py
+
+# Opt-in: 10 browser sessions moving sliders for a minute against one local server.
+test-load: $(STAMP)
+	WORKBENCH_LOAD_TEST=1 $(BIN)/python -m pytest tests/load -s -p no:cacheprovider
+
+# Opt-in: a generated 200 MB CSV through the loader (progress, bounded memory).
+test-slow: $(STAMP)
+	WORKBENCH_SLOW_TESTS=1 $(BIN)/python -m pytest tests/test_loading.py -k 200_mb -s
 
 # Regenerate the pinned lock from requirements.in (needs the network).
 lock: $(STAMP)

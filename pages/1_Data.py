@@ -12,9 +12,7 @@ st.write(
 )
 app.show_flash()
 
-upload = st.file_uploader(
-    "Upload leads", type=["csv", "tsv", "txt", "xlsx", "parquet"], key="leads_upload"
-)
+upload = st.file_uploader("Upload leads (CSV, Excel .xlsx or Parquet)", key="leads_upload")
 if upload is not None and st.session_state.get("leads_upload_done") != upload.file_id:
     st.session_state["leads_upload_done"] = upload.file_id
     if app.load_upload(upload.name, upload.getvalue()):
@@ -28,6 +26,9 @@ a, b, c = st.columns(3)
 a.metric("Leads", f"{info.rows:,}")
 b.metric("Columns", len(info.columns))
 c.metric("Source", "sample" if info.is_sample else "your file", help=app.md(info.source))
+for note in info.notes:
+    if note.startswith("Warning:"):  # e.g. Excel turned "5-20" into "May-20"
+        st.warning(app.md(note.removeprefix("Warning:").strip()))
 if info.notes:
     with st.expander("How the file was read"):
         for note in info.notes:

@@ -964,7 +964,9 @@ def _detect_dates(
         f"ON {listed} INTO NAME col VALUE v) GROUP BY col"
     )
     chosen: dict[int, tuple[str, bool]] = {}
-    for col, n, shaped, values in con.execute(sample).fetchall():
+    # GROUP BY returns the columns in any order: sort them, so the notes come in file order.
+    found = sorted(con.execute(sample).fetchall(), key=lambda r: int(str(r[0])[1:]))
+    for col, n, shaped, values in found:
         if not n or shaped < cleaning.DATE_MIN_SHARE * n:
             continue
         fmt, failed = cleaning.detect_date_format(values, day_first=day_first)

@@ -9,7 +9,6 @@ temporary name first and then moved into place, so a crash never leaves half a f
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import secrets
@@ -19,6 +18,7 @@ from typing import Any
 
 import duckdb
 
+from workbench import durable
 from workbench.sql import quote_identifier
 
 ENV_VAR = "WORKBENCH_DATA_DIR"
@@ -74,6 +74,7 @@ class Workspace:
         assert wid is not None
         path = (base or data_dir()) / wid
         path.mkdir(parents=True, exist_ok=True)
+        durable.remove_stale_temporaries(path)  # left by a save that a crash cut short
         return cls(wid, path)
 
     # -- the model ---------------------------------------------------------------------------
@@ -123,17 +124,13 @@ class Workspace:
             con: the connection holding the table.
             table: the table to save.
         """
-        tmp = self._temp_path(LEADS_FILE)
-        try:
-            # COPY takes its target as a literal, not a parameter: the path is ours (data folder
-            # plus a hex id), and quotes are doubled anyway.
+        # COPY takes its target as a literal, not a parameter: the path is ours (data folder
+        # plus a hex id), and quotes are doubled anyway.
+        with durable.atomic_path(self.leads_path) as tmp:
             target = "'" + str(tmp).replace("'", "''") + "'"
             con.execute(
                 f"COPY (SELECT * FROM {quote_identifier(table)}) TO {target} (FORMAT parquet)"
             ).fetchall()
-            os.replace(tmp, self.leads_path)
-        finally:
-            tmp.unlink(missing_ok=True)
 
     def restore_leads(self, con: duckdb.DuckDBPyConnection, table: str) -> bool:
         """Load the saved leads into ``table`` (replacing it).
@@ -159,23 +156,8 @@ class Workspace:
 
     # -- files -------------------------------------------------------------------------------
 
-    def _temp_path(self, name: str) -> Path:
-        return self.path / f".{name}.{secrets.token_hex(4)}.tmp"
-
     def _write_json(self, name: str, data: Any) -> None:
-        tmp = self._temp_path(name)
-        try:
-            with tmp.open("w", encoding="utf-8") as f:
-                json.dump(data, f, ensure_ascii=False, indent=1)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path / name)
-        finally:
-            tmp.unlink(missing_ok=True)
+        durable.atomic_write_json(self.path / name, data)
 
     def _read_json(self, name: str) -> Any:
-        try:
-            with (self.path / name).open(encoding="utf-8") as f:
-                return json.load(f)
-        except (OSError, ValueError):
-            return None
+        return durable.read_json(self.path / name)

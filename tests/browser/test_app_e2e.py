@@ -32,9 +32,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_LEADS = ROOT / "sample_data" / "leads.csv"
 SAMPLE_MODEL = ROOT / "sample_data" / "model.yaml"
 SAMPLE_ROWS = 3000
-HUBSPOT_HEADERS = (
-    ROOT / "tests" / "data" / "crm-headers" / "hubspot-contacts-default-view.csv"
-)
+HUBSPOT_HEADERS = ROOT / "tests" / "data" / "crm-headers" / "hubspot-contacts-default-view.csv"
 WARM_SLIDER = "warm from score"
 MINUS = "\u2212"  # the pages write negative points with a real minus sign
 
