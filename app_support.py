@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import datetime
 import re
 import threading
 from collections.abc import Callable, Sequence
@@ -33,10 +34,12 @@ from streamlit.errors import StreamlitPageNotFoundError
 
 from workbench import edits
 from workbench.errors import UserError
+from workbench.explain import Breakdown, activity_facts, explain_row
 from workbench.history import History
 from workbench.loading import load_leads, read_table_columns
 from workbench.model import ScoringModel
 from workbench.model_file import load_model_file, model_from_dict, model_to_dict
+from workbench.placeholders import choice_for, load_mapping
 from workbench.preview import Preview
 from workbench.roles import guess_roles
 from workbench.summary import Summary
@@ -62,6 +65,7 @@ PAGES = {
     "tune": "pages/3_Tune.py",
     "leads": "pages/4_Leads.py",
     "export": "pages/5_Export.py",
+    "activity": "pages/8_Activity.py",
 }
 
 
@@ -75,6 +79,8 @@ class DataInfo:
     notes: list[str] = field(default_factory=list)
     version: int = 0
     is_sample: bool = False
+    # per column, the "not answered" values the loader emptied and how often (LoadResult)
+    emptied: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- start of a run
@@ -114,10 +120,21 @@ def _restore(ws: Workspace) -> None:
         cols = read_table_columns(con(), TABLE)
         rows = _count_rows()
         source = str(settings.get("source") or "your uploaded file")
-        ss[_DATA] = DataInfo(source, rows, cols, list(settings.get("notes", [])), 1)
+        emptied = settings.get("emptied")
+        emptied = emptied if isinstance(emptied, dict) else {}
+        ss[_DATA] = DataInfo(source, rows, cols, list(settings.get("notes", [])), 1, False, emptied)
     else:
-        result = load_leads(con(), SAMPLE_LEADS, TABLE, filename=SAMPLE_LEADS.name)
-        ss[_DATA] = DataInfo(SAMPLE_NAME, result.rows, result.columns, result.notes, 1, True)
+        choices = settings.get("placeholders") if settings.get("is_sample") else None
+        result = load_leads(
+            con(),
+            SAMPLE_LEADS,
+            TABLE,
+            filename=SAMPLE_LEADS.name,
+            placeholders=load_mapping(choices),
+        )
+        ss[_DATA] = DataInfo(
+            SAMPLE_NAME, result.rows, result.columns, result.notes, 1, True, result.placeholders
+        )
         if not settings.get("is_sample"):
             settings = {}
     if not settings:
@@ -157,6 +174,7 @@ def _fresh_settings() -> dict[str, Any]:
         "source": info.source,
         "is_sample": info.is_sample,
         "notes": info.notes,
+        "emptied": info.emptied,
         "id_column": roles.id_column,
         "outcome": roles.outcome,
         "positive_values": roles.positive_values,
@@ -282,6 +300,28 @@ def summary(m: ScoringModel | None = None) -> Summary:
 def activity_state() -> tuple[str | None, Any]:
     """The events table (None until an activity log is mapped) and the as-of day (pages/8)."""
     return st.session_state.get("activity_events"), st.session_state.get("activity_as_of")
+
+
+def activity_kwargs() -> dict[str, Any]:
+    """``events=`` and ``as_of=`` for the core's scoring functions (see :func:`activity_state`)."""
+    events, as_of = activity_state()
+    return {"events": events, "as_of": as_of}
+
+
+def explain_lead(m: ScoringModel, row: dict[str, Any]) -> Breakdown:
+    """:func:`workbench.explain.explain_row` for one scored row, with what the lead did.
+
+    Activity criteria are described from the session's activity log ("3 page views in the
+    last 30 days"); the row must carry the model's lead id column for that.
+    """
+    from workbench.model import uses_activity
+
+    events, as_of = activity_state()
+    facts = None
+    if events is not None and m.activity is not None and uses_activity(m):
+        lead_id = row.get(m.activity.lead_id_column)
+        facts = activity_facts(con(), m, events, lead_id, as_of=as_of)
+    return explain_row(m, row, facts)
 
 
 def _count_rows() -> int:
@@ -621,7 +661,11 @@ def load_upload(name: str, payload: bytes) -> bool:
         c.execute(f'ALTER TABLE "{_STAGING}" RENAME TO "{TABLE}"')
         bar.progress(1.0, text="Saving to your workspace…")
         workspace().save_leads(c, TABLE)
-        _after_new_data(DataInfo(name, result.rows, result.columns, result.notes))
+        workspace().save_upload(payload)  # to load it again with other placeholders
+        _after_new_data(
+            DataInfo(name, result.rows, result.columns, result.notes, emptied=result.placeholders)
+        )
+        set_setting("upload_name", name)
         status.update(label=f"Loaded {name}: {result.rows:,} leads", state="complete")
     return True
 
@@ -631,8 +675,74 @@ def use_sample() -> None:
     result = load_leads(con(), SAMPLE_LEADS, TABLE, filename=SAMPLE_LEADS.name)
     workspace().forget_leads()
     _after_new_data(
-        DataInfo(SAMPLE_NAME, result.rows, result.columns, result.notes, is_sample=True)
+        DataInfo(
+            SAMPLE_NAME,
+            result.rows,
+            result.columns,
+            result.notes,
+            is_sample=True,
+            emptied=result.placeholders,
+        )
     )
+
+
+def placeholder_choice(column: str) -> tuple[list[str], bool]:
+    """A column's saved "not answered" choice: extra values, and whether the usual list applies."""
+    return choice_for(settings().get("placeholders"), column)
+
+
+def apply_placeholder_choice(column: str, extra_key: str, defaults_key: str) -> None:
+    """Callback: save a column's placeholders (from two widgets) and load the leads again.
+
+    The leads are read again from the kept upload (or the bundled sample) with every saved
+    column choice; the column choices and the model stay. On failure the loaded leads stay.
+    """
+    from workbench.placeholders import parse_values
+
+    ss = st.session_state
+    choices = dict(settings().get("placeholders") or {})
+    extra, defaults = parse_values(str(ss.get(extra_key) or "")), bool(ss.get(defaults_key))
+    if extra or not defaults:
+        choices[column] = {"extra": extra, "defaults": defaults}
+    else:
+        choices.pop(column, None)
+    info = data()
+    name = (
+        SAMPLE_LEADS.name if info.is_sample else str(settings().get("upload_name") or info.source)
+    )
+    payload = SAMPLE_LEADS if info.is_sample else workspace().load_upload()
+    if payload is None:
+        flash(
+            "This workspace does not keep the original file (it was loaded by an older "
+            "version), so upload it again to change which values mean “not answered”."
+        )
+        return
+    try:
+        result = load_leads(
+            con(), payload, _STAGING, filename=name, placeholders=load_mapping(choices)
+        )
+    except UserError as e:
+        flash(str(e))
+        return
+    c = con()
+    c.execute(f'DROP TABLE IF EXISTS "{TABLE}"')
+    c.execute(f'ALTER TABLE "{_STAGING}" RENAME TO "{TABLE}"')
+    if not info.is_sample:
+        workspace().save_leads(c, TABLE)
+    ss[_DATA] = dataclasses.replace(
+        info,
+        rows=result.rows,
+        columns=result.columns,
+        notes=result.notes,
+        emptied=result.placeholders,
+        version=info.version + 1,
+    )
+    s = dict(settings())
+    s.update(placeholders=choices, notes=result.notes, emptied=result.placeholders)
+    ss[_SETTINGS] = s
+    workspace().save_settings(s)
+    total = sum(sum(v.values()) for v in result.placeholders.values())
+    flash(f"Loaded the leads again: {total:,} values now count as not answered.", kind="success")
 
 
 def _after_new_data(info: DataInfo) -> None:
@@ -727,13 +837,22 @@ def check_model(m: ScoringModel) -> list[str]:
 
 
 def scored_file(
-    cursor: duckdb.DuckDBPyConnection, m: ScoringModel, columns: Sequence[str], kind: str
+    cursor: duckdb.DuckDBPyConnection,
+    m: ScoringModel,
+    columns: Sequence[str],
+    kind: str,
+    *,
+    events: str | None = None,
+    as_of: datetime.date | None = None,
 ) -> bytes:
-    """Every lead scored, as CSV (``kind="csv"``) or Excel (``"xlsx"``) bytes."""
+    """Every lead scored, as CSV (``kind="csv"``) or Excel (``"xlsx"``) bytes.
+
+    ``events`` and ``as_of`` are the activity log table and scoring day, for activity criteria.
+    """
     from workbench.export import scored_csv_bytes, scored_excel_bytes
     from workbench.scoring import score_frame
 
-    frame = score_frame(cursor, m, TABLE, columns, order_by_score=False)
+    frame = score_frame(cursor, m, TABLE, columns, order_by_score=False, events=events, as_of=as_of)
     return scored_csv_bytes(frame) if kind == "csv" else scored_excel_bytes(frame)
 
 
@@ -741,15 +860,17 @@ def scored_file_builder(m: ScoringModel, kind: str) -> Callable[[], bytes]:
     """A no-argument builder for a download button: runs only when the button is clicked.
 
     Streamlit calls it on another thread, so it gets its own cursor (DuckDB refuses
-    concurrent calls on one connection) and a snapshot of the model and columns.
+    concurrent calls on one connection) and a snapshot of the model, the columns and the
+    activity log with its as-of day.
     """
     parent = con()
     columns = list(data().columns)
+    activity = activity_kwargs()
 
     def build() -> bytes:
         cursor = parent.cursor()
         try:
-            return scored_file(cursor, m, columns, kind)
+            return scored_file(cursor, m, columns, kind, **activity)
         finally:
             cursor.close()
 

@@ -3,6 +3,7 @@
 import streamlit as st
 
 import app_support as app
+from workbench.cleaning import DEFAULT_PLACEHOLDERS
 
 app.init("Data")
 st.title("1 · Data")
@@ -33,6 +34,45 @@ if info.notes:
     with st.expander("How the file was read"):
         for note in info.notes:
             st.markdown(f"- {app.md(note)}")
+
+with st.expander("Values that mean “not answered”"):
+    st.caption(
+        "Whole values (ignoring case and spaces) that count as empty, so such a lead is "
+        "missing for that column. The usual list: "
+        + app.md(", ".join(DEFAULT_PLACEHOLDERS))
+        + ". Parquet files are used as they are."
+    )
+    emptied = [
+        {"Column": col, "Value": value, "Emptied": n}
+        for col, counts in info.emptied.items()
+        for value, n in counts.items()
+    ]
+    if emptied:
+        st.dataframe(emptied, width="stretch", hide_index=True)
+    else:
+        st.caption("No value was emptied in these leads.")
+    column = st.selectbox("Column", info.columns, key="placeholders:column")
+    extra, defaults = app.placeholder_choice(column)
+    extra_key, defaults_key = f"placeholders:extra:{column}", f"placeholders:defaults:{column}"
+    if st.session_state.get("placeholders:version") != info.version:  # new data: show saved
+        st.session_state["placeholders:version"] = info.version
+        for key in [k for k in st.session_state if str(k).startswith("placeholders:")]:
+            if key.count(":") >= 2:  # the per-column inputs, not the picker
+                del st.session_state[key]
+    st.session_state.setdefault(extra_key, ", ".join(extra))
+    st.session_state.setdefault(defaults_key, defaults)
+    st.text_input(
+        "Also empty these values in this column (separated by commas)",
+        key=extra_key,
+        placeholder="n.a., ?, 0",
+    )
+    st.checkbox("Also empty the usual list in this column", key=defaults_key)
+    st.button(
+        "Apply and load the leads again",
+        key="placeholders:apply",
+        on_click=app.apply_placeholder_choice,
+        args=(column, extra_key, defaults_key),
+    )
 
 st.subheader("Which column is which")
 profiles = app.profiles()

@@ -160,6 +160,40 @@ def tune() -> None:
                             f"{len(values) - MAX_VALUE_SLIDERS} more values: edit them on "
                             "the Criteria page."
                         )
+                elif c.kind == "activity_count":
+                    each = c.points_each is not None
+                    app.number_slider(
+                        f"{title} (each time)" if each else title,
+                        [*base, "points_each" if each else "points"],
+                        -span,
+                        span,
+                        help=app.md(c.note) if c.note else None,
+                    )
+                elif c.kind == "recency":
+                    for j, band in enumerate(c.bands):
+                        app.number_slider(
+                            f"{title}: {app.md(band.describe())} days ago",
+                            [*base, "bands", j, "points"],
+                            -span,
+                            span,
+                        )
+                    app.number_slider(f"{title}: never", [*base, "missing"], -span, span)
+        if m.matrix is not None:
+            st.subheader("Fit × engagement")
+            for axis in ("fit", "engagement"):
+                th = getattr(m.matrix, f"{axis}_thresholds")
+                names = getattr(m.matrix, f"{axis}_names")
+                for k, t in enumerate(th):
+                    # Thresholds descend: each stays between its neighbours.
+                    high = th[k - 1] - 1 if k else max(span, t)
+                    low = th[k + 1] + 1 if k + 1 < len(th) else min(0, t)
+                    if low < high:
+                        app.number_slider(
+                            app.md(f"{axis.capitalize()} {names[k]} from"),
+                            ["matrix", f"{axis}_thresholds", k],
+                            low,
+                            high,
+                        )
 
 
 tune()

@@ -7,7 +7,7 @@ import streamlit as st
 import app_support as app
 from workbench.charts import waterfall
 from workbench.errors import UserError
-from workbench.explain import explain_row, explain_sentence
+from workbench.explain import explain_sentence
 from workbench.model import format_number as num
 from workbench.scoring import score_frame
 
@@ -45,7 +45,15 @@ used = [c.column for c in m.criteria]
 keep = list(dict.fromkeys([*([id_column] if id_column else []), *used]))
 try:
     df = score_frame(
-        app.con(), m, app.TABLE, info.columns, keep=keep, tier=tier, limit=PAGE_SIZE, offset=offset
+        app.con(),
+        m,
+        app.TABLE,
+        info.columns,
+        keep=keep,
+        tier=tier,
+        limit=PAGE_SIZE,
+        offset=offset,
+        **app.activity_kwargs(),
     )
 except UserError as e:
     app.show_error(e)
@@ -90,7 +98,7 @@ def lead_name(i: int) -> str:
 
 
 pick = st.selectbox("Explain this lead", range(len(df)), key=pick_key, format_func=lead_name)
-breakdown = explain_row(m, df.iloc[pick].to_dict())
+breakdown = app.explain_lead(m, df.iloc[pick].to_dict())
 with st.container(border=True):
     st.subheader(app.md(lead_name(pick)))
     st.markdown(app.md(explain_sentence(breakdown)))

@@ -30,12 +30,13 @@ info, s = app.data(), app.settings()
 outcome, positive = s.get("outcome") or None, s.get("positive_values") or None
 cursor = app.con()
 T, C = app.TABLE, info.columns  # every query runs on the session's leads table
-OUTCOME: dict[str, Any] = {"outcome": outcome, "positive_values": positive}
+# The outcome, and the activity log for activity criteria: every comparison scores with both.
+OUTCOME: dict[str, Any] = {"outcome": outcome, "positive_values": positive, **app.activity_kwargs()}
 
 
 def cached(name: str, models: list[ScoringModel], compute: Callable[[], Any]) -> Any:
     """Recompute only when the data, the outcome or one of the models changes."""
-    key = (info.version, outcome, tuple(positive or ()), [model_to_dict(m) for m in models])
+    key = (info.version, OUTCOME, [model_to_dict(m) for m in models])
     token = json.dumps(key, sort_keys=True, default=str)
     hit = st.session_state.get(f"review:cache:{name}")
     if hit is None or hit[0] != token:
@@ -131,7 +132,18 @@ def show_comparison(picked: list[str]) -> None:
         keep = [k for k in keep if k in info.columns]
         offset = (page - 1) * PAGE_SIZE
         leads = cell_leads(
-            cursor, base, new, T, C, old_tier, new_tier, keep=keep, limit=PAGE_SIZE, offset=offset
+            cursor,
+            base,
+            new,
+            T,
+            C,
+            old_tier,
+            new_tier,
+            keep=keep,
+            limit=PAGE_SIZE,
+            offset=offset,
+            events=OUTCOME["events"],
+            as_of=OUTCOME["as_of"],
         )
         st.dataframe(leads, hide_index=True, width="stretch")
 

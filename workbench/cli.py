@@ -26,6 +26,7 @@ from workbench.errors import UserError
 from workbench.loading import LoadResult, load_leads
 from workbench.model import ScoringModel, format_number
 from workbench.model_file import load_model_file
+from workbench.placeholders import merge_options, parse_option
 from workbench.scoring import check_output_path, validate_against_data, write_scored
 from workbench.summary import DEFAULT_POSITIVE, Summary, default_bin_width, summarize
 
@@ -80,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("leads", metavar="LEADS", help=leads_help)
     score.add_argument("-o", "--output", metavar="OUT", help="output file (.csv or .parquet)")
     _add_activity_args(score)
+    _add_placeholder_args(score)
     score.set_defaults(func=_cmd_score)
 
     report = sub.add_parser(
@@ -109,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--json", action="store_true", help="print one JSON object")
     _add_activity_args(report)
+    _add_placeholder_args(report)
     report.set_defaults(func=_cmd_report)
 
     validate = sub.add_parser(
@@ -120,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("model", metavar="MODEL", help="model YAML file")
     validate.add_argument("leads", metavar="LEADS", nargs="?", help=leads_help)
     _add_activity_args(validate)
+    _add_placeholder_args(validate)
     validate.set_defaults(func=_cmd_validate)
     cli_learn.register(sub)
     cli_review.register(sub)
@@ -172,7 +176,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
         _refuse_overwrite(Path(args.output), {"model": args.model, "lead": args.leads})
     con = duckdb.connect()
     try:
-        loaded = _load(con, args.leads)
+        loaded = _load(con, args.leads, args.placeholders)
         events, as_of = _load_activity(con, args, model)
         if args.output:
             rows = write_scored(
@@ -206,7 +210,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         )
     con = duckdb.connect()
     try:
-        loaded = _load(con, args.leads)
+        loaded = _load(con, args.leads, args.placeholders)
         events, as_of = _load_activity(con, args, model)
         summary = summarize(
             con,
@@ -255,7 +259,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         return 0
     con = duckdb.connect()
     try:
-        loaded = _load(con, args.leads)
+        loaded = _load(con, args.leads, args.placeholders)
         problems = validate_against_data(con, model, loaded.table, loaded.columns)
         if getattr(args, "events", None):
             _load_activity(con, args, model)  # a time column that cannot be read is a UserError
@@ -296,14 +300,26 @@ def _add_activity_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _load_activity(
-    con: duckdb.DuckDBPyConnection, args: argparse.Namespace, model: ScoringModel
+    con: duckdb.DuckDBPyConnection, args: argparse.Namespace, *models: ScoringModel
 ) -> tuple[str | None, datetime.date | None]:
-    """Load ``--events`` into the events table; the table name (or None) and ``--as-of``."""
+    """Load ``--events`` into the events table; the table name (or None) and ``--as-of``.
+
+    Raises:
+        UserError: one of ``models`` has activity criteria and no ``--events`` was given.
+    """
     from workbench import activity
+    from workbench.model import ACTIVITY_KINDS
 
     as_of = activity.parse_as_of(getattr(args, "as_of", None))
     path = getattr(args, "events", None)
     if not path:
+        needs = [c.id for m in models for c in m.criteria if c.kind in ACTIVITY_KINDS]
+        if needs:
+            raise UserError(
+                f"The model has activity criteria ({', '.join(dict.fromkeys(needs))}): give "
+                "the activity log with --events FILE (and the scoring day with --as-of "
+                "YYYY-MM-DD)."
+            )
         return None, as_of
     if args.events_map:
         mapping = activity.parse_mapping(args.events_map)
@@ -324,9 +340,41 @@ def _load_activity(
     return result.table, as_of
 
 
-def _load(con: duckdb.DuckDBPyConnection, source: str) -> LoadResult:
-    """Load the lead file into the in-memory table."""
-    return load_leads(con, source, TABLE)
+def _load(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    placeholders: list[tuple[str, list[str]]] | None = None,
+) -> LoadResult:
+    """Load the lead file into the in-memory table (``--placeholders`` per column)."""
+    chosen = merge_options(placeholders)
+    loaded = load_leads(con, source, TABLE, placeholders=chosen)
+    unknown = [c for c in chosen if c not in loaded.columns]
+    if unknown:  # a typo would otherwise go unnoticed
+        raise UserError(
+            f'--placeholders names the column "{unknown[0]}", which {Path(source).name} does '
+            "not have; check the spelling (names are case-sensitive)."
+        )
+    return loaded
+
+
+def _placeholder_option(text: str) -> tuple[str, list[str]]:
+    """argparse type for --placeholders: COLUMN=VALUE[,VALUE...]."""
+    try:
+        return parse_option(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _add_placeholder_args(parser: argparse.ArgumentParser) -> None:
+    """``--placeholders COLUMN=VALUE[,VALUE...]``, repeatable (workbench.placeholders)."""
+    parser.add_argument(
+        "--placeholders",
+        metavar="COLUMN=VALUE[,VALUE...]",
+        type=_placeholder_option,
+        action="append",
+        help="values that mean 'not answered' in COLUMN, instead of the usual list (Select, "
+        "unknown, -, N/A, ...); COLUMN= keeps every value; repeat for more columns",
+    )
 
 
 def _print_notes(loaded: LoadResult) -> None:

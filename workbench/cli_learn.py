@@ -66,6 +66,9 @@ def register(sub: Any) -> None:
         "--no-new", action="store_true", help="only re-weigh the model's own criteria"
     )
     suggest.add_argument("-o", "--output", metavar="OUT", help="model YAML file to write")
+    from workbench.cli import _add_activity_args  # cli imports this module: import late
+
+    _add_activity_args(suggest)
     suggest.set_defaults(func=cmd_suggest)
 
     signals = sub.add_parser(
@@ -112,6 +115,9 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     con = duckdb.connect()
     try:
         loaded = load_leads(con, args.leads, TABLE)
+        from workbench.cli import _load_activity  # cli imports this module: import late
+
+        events, as_of = _load_activity(con, args, base) if base else (None, None)
         profiles = profile_table(con, TABLE)
         roles = guess_roles(profiles, loaded.rows)
         skip = [*args.exclude, *([roles.id_column] if roles.id_column else [])]
@@ -133,6 +139,8 @@ def cmd_suggest(args: argparse.Namespace) -> int:
             skip=skip,
             date_column=args.date,
             add_new=not args.no_new,
+            events=events,
+            as_of=as_of,
         )
     finally:
         con.close()

@@ -27,7 +27,7 @@ from workbench.errors import UserError
 from workbench.library import Library, library_path
 from workbench.lint import lint_model
 from workbench.loading import LoadResult, load_leads
-from workbench.model import ScoringModel
+from workbench.model import ACTIVITY_KINDS, ScoringModel
 from workbench.model_file import load_model_file
 from workbench.warehouse import DEFAULT_TABLE, DIALECTS, scoring_sql
 
@@ -61,6 +61,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--positive", metavar="VALUE", nargs="+", help="values of --outcome that mean converted"
     )
     diff.add_argument("--json", action="store_true", help="print one JSON object")
+    _activity_args(diff)
     diff.set_defaults(func=_cmd_diff)
 
     lint = sub.add_parser(
@@ -238,6 +239,13 @@ def _cmd_models_archive(args: argparse.Namespace) -> int:
     return 0
 
 
+def _activity_args(parser: argparse.ArgumentParser) -> None:
+    """``--events``, ``--events-map`` and ``--as-of``, as on ``score`` and ``report``."""
+    from workbench.cli import _add_activity_args  # cli imports this module: import late
+
+    _add_activity_args(parser)
+
+
 def _cmd_diff(args: argparse.Namespace) -> int:
     old, old_label = load_model_arg(args.old)
     new, new_label = load_model_arg(args.new)
@@ -246,6 +254,9 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     con = duckdb.connect()
     try:
         loaded = _load(con, args.leads)
+        from workbench.cli import _load_activity  # cli imports this module: import late
+
+        events, as_of = _load_activity(con, args, old, new)
         comparison = compare_models(
             con,
             old,
@@ -254,6 +265,8 @@ def _cmd_diff(args: argparse.Namespace) -> int:
             loaded.columns,
             outcome=args.outcome,
             positive_values=args.positive,
+            events=events,
+            as_of=as_of,
         )
     finally:
         con.close()
@@ -279,6 +292,13 @@ def _cmd_lint(args: argparse.Namespace) -> int:
         print(json.dumps([f.to_json() for f in findings], ensure_ascii=False))
         return 0
     name = Path(args.leads).name
+    skipped = [c.id for c in model.criteria if c.kind in ACTIVITY_KINDS]
+    if skipped:
+        print(
+            f"Note: lint checks the criteria that read a leads column; the activity criteria "
+            f"({', '.join(skipped)}) are not checked.",
+            file=sys.stderr,
+        )
     if not findings:
         print(
             f"No findings: {label} fits {name} ({loaded.rows:,} leads): every column is there, "

@@ -15,6 +15,7 @@ Three parts:
 from __future__ import annotations
 
 import copy
+import datetime
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -742,6 +743,8 @@ def _scored(
     outcome: str | None = None,
     positive_values: Sequence[str] | None = None,
     keep: Sequence[str] = (),
+    events: str | None = None,
+    as_of: datetime.date | None = None,
 ) -> _Scored:
     cols = list(columns)
     row = _unused("_wb_row", cols)
@@ -759,7 +762,10 @@ def _scored(
     kept: dict[str, str] = {}
     for i, model in enumerate(models):
         carry = [row] + ([conv] if conv and i == 0 else []) + (kept_real if i == 0 else [])
-        query = rename_params(compile_scoring(model, _ROWS, base, keep=carry), f"wb_m{i}_")
+        query = rename_params(
+            compile_scoring(model, _ROWS, base, keep=carry, events=events, as_of=as_of),
+            f"wb_m{i}_",
+        )
         ctes.append(f"{q(f'_wb_m{i}')} AS ({query.sql})")
         params.update(query.params)
         if i == 0:
@@ -781,6 +787,8 @@ def compare_models(
     outcome: str | None = None,
     positive_values: Sequence[str] | None = None,
     single_changes: bool = True,
+    events: str | None = None,
+    as_of: datetime.date | None = None,
 ) -> Comparison:
     """Score both models on the same leads and compare them, all in DuckDB.
 
@@ -793,6 +801,8 @@ def compare_models(
         outcome: optional column that says whether a lead converted.
         positive_values: values of ``outcome`` that mean converted (default: the usual ones).
         single_changes: also try each scoring change alone on the old model.
+        events: the activity log table, for activity criteria.
+        as_of: the day activity is scored on (default today).
 
     Returns:
         The :class:`Comparison`.
@@ -801,7 +811,14 @@ def compare_models(
         UserError: a model names a column the leads lack.
     """
     scored = _scored(
-        con, [old, new], table, columns, outcome=outcome, positive_values=positive_values
+        con,
+        [old, new],
+        table,
+        columns,
+        outcome=outcome,
+        positive_values=positive_values,
+        events=events,
+        as_of=as_of,
     )
     conv = f"CAST({q(scored.conv)} AS INTEGER)" if scored.conv else "CAST(NULL AS INTEGER)"
     m0, m1 = q("_wb_m0"), q("_wb_m1")
@@ -850,7 +867,11 @@ def compare_models(
         old_bt = evaluate(_counts(by_old, 2), old)
         new_bt = evaluate(_counts(by_new, 3), new)
     changes = diff_models(old, new)
-    impacts = measure_changes(con, old, changes, table, columns) if single_changes else []
+    impacts = (
+        measure_changes(con, old, changes, table, columns, events=events, as_of=as_of)
+        if single_changes
+        else []
+    )
     return Comparison(
         leads=sum(c.count for c in cells),
         old_tiers=old_tiers,
@@ -877,6 +898,9 @@ def measure_changes(
     changes: Sequence[Change],
     table: str,
     columns: Sequence[str],
+    *,
+    events: str | None = None,
+    as_of: datetime.date | None = None,
 ) -> list[Impact]:
     """For each scoring change applied alone to ``old``: how many leads change tier.
 
@@ -886,6 +910,8 @@ def measure_changes(
         changes: from :func:`diff_models`.
         table: the leads table.
         columns: its columns.
+        events: the activity log table, for activity criteria.
+        as_of: the day activity is scored on (default today).
 
     Returns:
         One :class:`Impact` per scoring change, most leads moved first (ties in change
@@ -909,7 +935,9 @@ def measure_changes(
     order = {id(c): i for i, c in enumerate(changes)}
     for start in range(0, len(tried), _BATCH):
         batch = tried[start : start + _BATCH]
-        scored = _scored(con, [old, *(v for _, v in batch)], table, columns)
+        scored = _scored(
+            con, [old, *(v for _, v in batch)], table, columns, events=events, as_of=as_of
+        )
         tiers = ", ".join(f"{q(f'_wb_m{k}')}.tier AS t{k}" for k in range(len(batch) + 1))
         sets = ", ".join(f"(t0, t{k})" for k in range(1, len(batch) + 1))
         others = ", ".join(f"t{k}" for k in range(1, len(batch) + 1))
@@ -947,6 +975,8 @@ def cell_leads(
     keep: Sequence[str] | None = None,
     limit: int = 50,
     offset: int = 0,
+    events: str | None = None,
+    as_of: datetime.date | None = None,
 ) -> pd.DataFrame:
     """The leads in one cell of the migration matrix, a page at a time.
 
@@ -961,6 +991,8 @@ def cell_leads(
         keep: input columns to show (default: all).
         limit: rows per page.
         offset: rows to skip (page × limit).
+        events: the activity log table, for activity criteria.
+        as_of: the day activity is scored on (default today).
 
     Returns:
         The kept columns, then ``old_score``, ``old_tier``, ``new_score``, ``new_tier``;
@@ -979,7 +1011,7 @@ def cell_leads(
     if limit < 0 or offset < 0:
         raise ValueError("limit and offset must be zero or positive")
     kept_cols = list(columns) if keep is None else [resolve_column(k, columns) for k in keep]
-    scored = _scored(con, [old, new], table, columns, keep=kept_cols)
+    scored = _scored(con, [old, new], table, columns, keep=kept_cols, events=events, as_of=as_of)
     m0, m1 = q("_wb_m0"), q("_wb_m1")
     outputs = ["old_score", "old_tier", "new_score", "new_tier"]
     select = [
@@ -1013,6 +1045,8 @@ def proposals_table(
     *,
     outcome: str | None = None,
     positive_values: Sequence[str] | None = None,
+    events: str | None = None,
+    as_of: datetime.date | None = None,
 ) -> pd.DataFrame:
     """Several models on the same leads, one row per model and tier, for a side-by-side view.
 
@@ -1023,6 +1057,8 @@ def proposals_table(
         columns: its columns.
         outcome: optional column that says whether a lead converted.
         positive_values: values of ``outcome`` that mean converted.
+        events: the activity log table, for activity criteria.
+        as_of: the day activity is scored on (default today).
 
     Returns:
         Columns ``model``, ``tier`` (highest first), ``from`` (its min score), ``leads``,
@@ -1035,12 +1071,26 @@ def proposals_table(
     rows: list[dict[str, Any]] = []
     for label, model in proposals:
         summary = summarize(
-            con, model, table, columns, outcome=outcome, positive_values=positive_values
+            con,
+            model,
+            table,
+            columns,
+            outcome=outcome,
+            positive_values=positive_values,
+            events=events,
+            as_of=as_of,
         )
         extra: dict[str, Any] = {}
         if outcome is not None:
             counts = score_counts(
-                con, model, table, columns, outcome=outcome, positive_values=positive_values
+                con,
+                model,
+                table,
+                columns,
+                outcome=outcome,
+                positive_values=positive_values,
+                events=events,
+                as_of=as_of,
             )
             bt = evaluate(counts, model)
             top = next((t for t in bt.top if t.percent == 10), None)

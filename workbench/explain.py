@@ -4,27 +4,38 @@ The parts of a :class:`Breakdown` add up to the score exactly (to 1e-6): the per
 points the compiler wrote into ``points__<id>``, then one part per group cap that bit, then one
 part for the scale clamp. The cap and clamp arithmetic mirrors ``workbench.compiler`` step by
 step (same order of additions, same LEAST/GREATEST), so the sum matches the SQL's.
+
+Activity criteria (``activity_count``, ``recency``) get their points from the row too; the words
+("3 page views in the last 30 days → +10", "last page view 4 days ago → +10") come from
+:func:`activity_facts`, which counts the lead's events the way the compiler filters them.
 """
 
 from __future__ import annotations
 
+import datetime
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from workbench.compiler import input_aliases, points_column
+import duckdb
+
+from workbench.compiler import Params, glob_to_like, input_aliases, points_column
 from workbench.model import (
     TRUTHY,
+    ActivityCountCriterion,
     CategoriesCriterion,
     Criterion,
     EmailDomainCriterion,
     FlagCriterion,
     RangesCriterion,
+    RecencyCriterion,
     ScoringModel,
+    effective_decay,
     format_number,
     normalize_category,
 )
+from workbench.sql import quote_identifier as q
 
 ContributionKind = Literal["criterion", "cap", "clamp"]
 
@@ -55,6 +66,19 @@ class Contribution:
 
 
 @dataclass(frozen=True)
+class ActivityFact:
+    """What one lead did that an activity criterion looks at, up to the as-of day.
+
+    Attributes:
+        count: matching events (within the criterion's window, if it has one).
+        days_since: whole days since the most recent matching event (None: never).
+    """
+
+    count: int
+    days_since: int | None
+
+
+@dataclass(frozen=True)
 class Breakdown:
     """A lead's score and tier, and the parts that add up to the score."""
 
@@ -68,7 +92,11 @@ class Breakdown:
         return math.fsum(p.points for p in self.parts)
 
 
-def explain_row(model: ScoringModel, row: Mapping[str, Any]) -> Breakdown:
+def explain_row(
+    model: ScoringModel,
+    row: Mapping[str, Any],
+    activity: Mapping[str, ActivityFact] | None = None,
+) -> Breakdown:
     """Explain one scored row: which criteria gave which points, and what the caps took.
 
     Args:
@@ -76,6 +104,9 @@ def explain_row(model: ScoringModel, row: Mapping[str, Any]) -> Breakdown:
         row: one row of the scoring query's result (or ``scoring.score_frame``): the input
             columns, one ``points__<id>`` per criterion, ``score`` and ``tier``. Input columns
             renamed ``<name>_input`` because they collided with an output are found too.
+        activity: criterion id → :class:`ActivityFact` for the row's lead (from
+            :func:`activity_facts`), to say what the lead did; without it an activity
+            criterion's reason names the criterion only. Points always come from the row.
 
     Returns:
         The breakdown. Criterion parts come first, non-zero ones by largest absolute points
@@ -97,6 +128,10 @@ def explain_row(model: ScoringModel, row: Mapping[str, Any]) -> Breakdown:
             raise KeyError(f"the row has no {name!r} column; score it with this model first")
         pts = _as_float(row[name])
         points.append(pts)
+        if isinstance(c, ActivityCountCriterion | RecencyCriterion):
+            fact = activity.get(c.id) if activity else None
+            criterion_parts.append(_activity_part(model, c, pts, fact))
+            continue
         value = _lookup(row, c.column, outputs)
         criterion_parts.append(_criterion_part(c, pts, value))
 
@@ -230,6 +265,98 @@ def _criterion_part(c: Criterion, pts: float, value: Any) -> Contribution:
     return Contribution(
         label=label, points=pts, reason=reason + arrow + capped, criterion_id=c.id, kind="criterion"
     )
+
+
+def activity_facts(
+    con: duckdb.DuckDBPyConnection,
+    model: ScoringModel,
+    events: str,
+    lead_id: Any,
+    *,
+    as_of: datetime.date | None = None,
+) -> dict[str, ActivityFact]:
+    """Count one lead's events per activity criterion, filtered as the compiler filters them.
+
+    Args:
+        con: the connection holding the events table.
+        model: the model (only its ``activity_count`` and ``recency`` criteria are looked at).
+        events: the events table (``lead_id``, ``activity``, ``detail``, ``ts``).
+        lead_id: the lead's id as its leads row holds it (compared as trimmed text).
+        as_of: the scoring day (default today); later events are ignored.
+
+    Returns:
+        Criterion id → :class:`ActivityFact`; empty when the model has no activity criteria.
+    """
+    log = [c for c in model.criteria if isinstance(c, ActivityCountCriterion | RecencyCriterion)]
+    if not log or _missing(lead_id):
+        return {}
+    p = Params(prefix="wb_x")
+    day = p.add((as_of or datetime.date.today()).isoformat())
+    age = f"date_diff('day', CAST(\"ts\" AS DATE), CAST({day} AS DATE))"
+    aggs = []
+    for c in log:
+        tests = [f'list_contains({p.add(c.activities)}, lower(trim("activity")))']
+        if c.detail is not None:
+            tests.append(f"\"detail\" ILIKE {p.add(glob_to_like(c.detail))} ESCAPE '\\'")
+        if isinstance(c, ActivityCountCriterion) and c.within_days is not None:
+            tests.append(f"{age} <= {p.add(c.within_days)}")
+        where = " AND ".join(tests)
+        aggs.append(f"count(*) FILTER (WHERE {where}), min({age}) FILTER (WHERE {where})")
+    lead = p.add(str(lead_id).strip())
+    row = con.execute(
+        f'SELECT {", ".join(aggs)} FROM {q(events)} WHERE "ts" IS NOT NULL AND {age} >= 0 '
+        f'AND trim(CAST("lead_id" AS VARCHAR)) = {lead}',
+        p.values,
+    ).fetchall()[0]
+    facts = {}
+    for i, c in enumerate(log):
+        days = row[2 * i + 1]
+        facts[c.id] = ActivityFact(int(row[2 * i] or 0), None if days is None else int(days))
+    return facts
+
+
+def _activity_part(
+    model: ScoringModel,
+    c: ActivityCountCriterion | RecencyCriterion,
+    pts: float,
+    fact: ActivityFact | None,
+) -> Contribution:
+    acts = c.activities
+    name = acts[0] if len(acts) == 1 else f"{', '.join(acts[:-1])} or {acts[-1]}"
+    if c.detail is not None:
+        name += f" ({_clip(c.detail)})"
+    if fact is None:
+        label, reason = c.title, c.title
+    elif isinstance(c, RecencyCriterion):
+        if fact.days_since is None:
+            label = reason = f"no {name} yet"
+        else:
+            ago = "today" if fact.days_since == 0 else f"{_days(fact.days_since)} ago"
+            label = reason = f"last {name} {ago}"
+    else:
+        label = reason = f"{fact.count:,} {name if fact.count == 1 else _plural(name)}"
+        if c.within_days is not None:
+            reason += f" in the last {_days(c.within_days)}"
+        decay = effective_decay(model, c)
+        if decay is not None and pts != 0:
+            reason += f" (fading: {decay.describe()})"
+    return Contribution(
+        label=label,
+        points=pts,
+        reason=f"{reason} → {signed(pts)}{_cap_note(c, pts)}",
+        criterion_id=c.id,
+        kind="criterion",
+    )
+
+
+def _days(n: int) -> str:
+    return "1 day" if n == 1 else f"{n:,} days"
+
+
+def _plural(name: str) -> str:
+    """'page view' → 'page views'; 'form submit (*x*)' → 'form submits (*x*)'."""
+    head, sep, tail = name.partition(" (")
+    return name if head.endswith("s") else f"{head}s{sep}{tail}"
 
 
 def _cap_part(group: str, cap: float, adjustment: float) -> Contribution:

@@ -54,6 +54,8 @@ def numbers(
     *,
     outcome: str | None = None,
     positive_values: Sequence[str] | None = None,
+    events: str | None = None,
+    as_of: date | None = None,
 ) -> tuple[Summary, Backtest | None]:
     """The numbers a summary shows: tier counts (and conversion), and the backtest.
 
@@ -64,17 +66,33 @@ def numbers(
         columns: its columns.
         outcome: optional column that says whether a lead converted.
         positive_values: values of ``outcome`` that mean converted.
+        events: the activity log table, for activity criteria.
+        as_of: the day activity is scored on (default today).
 
     Returns:
         The summary, and the backtest when there is an outcome (else None).
     """
     summary = summarize(
-        con, model, table, columns, outcome=outcome, positive_values=positive_values
+        con,
+        model,
+        table,
+        columns,
+        outcome=outcome,
+        positive_values=positive_values,
+        events=events,
+        as_of=as_of,
     )
     if outcome is None:
         return summary, None
     counts = score_counts(
-        con, model, table, columns, outcome=outcome, positive_values=positive_values
+        con,
+        model,
+        table,
+        columns,
+        outcome=outcome,
+        positive_values=positive_values,
+        events=events,
+        as_of=as_of,
     )
     return summary, evaluate(counts, model)
 

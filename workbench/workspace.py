@@ -33,6 +33,7 @@ MODEL_FILE = "model.json"
 SAVED_MODEL_FILE = "saved-model.json"
 SETTINGS_FILE = "settings.json"
 LEADS_FILE = "leads.parquet"
+UPLOAD_FILE = "upload.bin"
 
 
 def data_dir() -> Path:
@@ -151,8 +152,20 @@ class Workspace:
         return True
 
     def forget_leads(self) -> None:
-        """Drop the saved leads (the app goes back to the bundled sample)."""
+        """Drop the saved leads and the upload they came from (back to the bundled sample)."""
         self.leads_path.unlink(missing_ok=True)
+        (self.path / UPLOAD_FILE).unlink(missing_ok=True)
+
+    def save_upload(self, payload: bytes) -> None:
+        """Keep the uploaded file as it came, so it can be loaded again with other options."""
+        durable.atomic_write_bytes(self.path / UPLOAD_FILE, payload)
+
+    def load_upload(self) -> bytes | None:
+        """The uploaded file as it came, or None when this workspace did not keep one."""
+        try:
+            return (self.path / UPLOAD_FILE).read_bytes()
+        except OSError:
+            return None
 
     # -- files -------------------------------------------------------------------------------
 
