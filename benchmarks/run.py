@@ -3,6 +3,7 @@
 Usage::
 
     python benchmarks/run.py [--sizes 100k,1M,5M] [--runs 5] [--with-10m] [--json OUT]
+                             [--browser | --no-browser] [--browser-sizes 100k,1M] [--only-browser]
 
 For every size it generates (once, seeded, into benchmarks/data/) a 20-column lead CSV, then
 reports the median of ``--runs`` timed runs after one warm-up run of:
@@ -14,8 +15,10 @@ reports the median of ``--runs`` timed runs after one warm-up run of:
 * the slider path, one weight change and one threshold change: ``Preview.summarize`` vs the
   pandas reference re-scoring (and vs the full DuckDB ``summarize``, today's app path);
 * ``Preview`` build time, and the per-lead fallback it uses when levels do not collapse;
-* peak memory: ``ru_maxrss`` of a fresh child process per size and engine that loads the CSV
-  and summarises it, against the CSV's size.
+* peak memory: ``VmHWM`` of a fresh child process per size and engine that loads the CSV
+  and summarises it, against the CSV's size;
+* in a real browser (benchmarks/browser.py, on by default when Chromium and Playwright are
+  installed): key-press on the Tune page's threshold slider → updated tier counts.
 
 Ratios (reference time / workbench time, measured in the same run) are the headline; the table
 goes to standard output and everything to JSON (benchmarks/out/latest.json by default).
@@ -58,6 +61,7 @@ TARGETS = {
     "full_speedup": 5.0,
     "ingest_s_1m": 1.5,
     "memory_ratio": 1.5,
+    "browser_ms_1m": 300.0,
 }
 
 
@@ -368,9 +372,42 @@ def print_table(records: list[dict[str, Any]]) -> None:
         )
 
 
-def targets(records: list[dict[str, Any]]) -> dict[str, Any]:
+def print_browser_table(records: list[dict[str, Any]]) -> None:
+    """Markdown table of the Chromium key-press measurement (benchmarks/browser.py)."""
+    print()
+    print(
+        "| browser: Tune page, warm threshold slider | leads | median | p90 | page load "
+        "| counts match Preview |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | --- |")
+    for r in records:
+        rows = [
+            ("key-press → tier counts redrawn", r["keypress_to_counts_ms"]),
+            ("key-press → fragment rerun finished", r["keypress_to_rerun_done_ms"]),
+            ("Playwright wall time press → counts", r["wall_ms"]),
+            (
+                "quick presses (200 ms after the last counts) → counts",
+                r["quick_keypress_to_counts_ms"],
+            ),
+        ]
+        for text, m in rows:
+            print(
+                f"| {text} | {label(r['rows'])} | {m['median']:.0f} ms | {m['p90']:.0f} ms "
+                f"| {r['page_load_s']:.1f} s | {'yes' if r['counts_match_preview'] else 'NO'} |"
+            )
+
+
+def targets(
+    records: list[dict[str, Any]], browser_records: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """Where each target of issue 7 stands, for the sizes measured."""
     out: dict[str, Any] = {}
+    for b in browser_records or []:
+        if b["rows"] == 1_000_000:
+            out["browser_keypress_1m_ms"] = {
+                "value": b["keypress_to_counts_ms"]["median"],
+                "target": TARGETS["browser_ms_1m"],
+            }
     one_m = next((r for r in records if r["rows"] == 1_000_000), None)
     if one_m:
         res = one_m["results"]
@@ -401,6 +438,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5, help="timed runs per figure (≥ 5)")
     parser.add_argument("--with-10m", action="store_true", help="add 10M leads (slow)")
     parser.add_argument("--json", type=Path, default=OUT / "latest.json", help="JSON output")
+    parser.add_argument(
+        "--browser",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="time a slider key-press on the Tune page in Chromium (default: when Chromium "
+        "and Playwright are installed; --browser makes their absence an error)",
+    )
+    parser.add_argument(
+        "--browser-sizes",
+        default="100k,1M",
+        help="sizes for --browser (default 100k,1M)",
+    )
+    parser.add_argument(
+        "--only-browser", action="store_true", help="run only the browser measurement"
+    )
     parser.add_argument("--memory-child", choices=["workbench", "pandas"], help=argparse.SUPPRESS)
     parser.add_argument("--csv", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -413,9 +465,29 @@ def main(argv: list[str] | None = None) -> int:
     if args.with_10m and 10_000_000 not in sizes:
         sizes.append(10_000_000)
 
-    records = [bench_size(rows, args.runs) for rows in sizes]
-    print_table(records)
-    verdicts = targets(records)
+    from benchmarks import browser
+
+    missing = browser.available()
+    if args.browser and missing:
+        parser.error(f"--browser: {missing}")
+    if args.browser is None and missing:
+        print(f"(browser measurement skipped: {missing})")
+    run_browser = not missing if args.browser is None else args.browser
+    run_browser = run_browser or args.only_browser
+
+    load_start = os.getloadavg()
+    records = [] if args.only_browser else [bench_size(rows, args.runs) for rows in sizes]
+    browser_records = []
+    if run_browser:
+        for rows in [parse_size(s) for s in args.browser_sizes.split(",") if s.strip()]:
+            print(f"\n== browser, {label(rows)} leads", flush=True)
+            browser_records.append(browser.measure(rows, DATA))
+    load_end = os.getloadavg()
+    if records:
+        print_table(records)
+    if browser_records:
+        print_browser_table(browser_records)
+    verdicts = targets(records, browser_records)
     print()
     for key, v in verdicts.items():
         verdict = "met" if v["met"] else "NOT met"
@@ -427,13 +499,23 @@ def main(argv: list[str] | None = None) -> int:
             "duckdb": duckdb.__version__,
             "numpy": np.__version__,
             "platform": platform.platform(),
+            # The machine may be shared: 1/5/15-minute load averages before and after the run.
+            "loadavg_start": load_start,
+            "loadavg_end": load_end,
         },
         "unit": "seconds (median of runs after one warm-up); memory in MiB",
         "sizes": records,
+        "browser": browser_records,
         "targets": verdicts,
     }
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2, default=str))
+    print(
+        "load average (1/5/15 min): before "
+        + " ".join(f"{x:.2f}" for x in load_start)
+        + ", after "
+        + " ".join(f"{x:.2f}" for x in load_end)
+    )
     print(f"\nJSON written to {args.json}")
     return 0
 
