@@ -297,6 +297,36 @@ def summary(m: ScoringModel | None = None) -> Summary:
     return preview.summarize(m)
 
 
+def live_backtest(m: ScoringModel) -> tuple[str, list[str]]:
+    """The backtest beside the sliders, in words (call after :func:`summary` for ``m``).
+
+    From the session's preview when it holds the level combinations (a slider move then costs
+    milliseconds), else a full backtest in DuckDB.
+    """
+    from workbench.backtest import backtest, describe, evaluate
+
+    s = settings()
+    cached = st.session_state.get(_PREVIEW)
+    preview = cached[1] if cached is not None else None
+    has_activity = any(c.kind in ("activity_count", "recency") for c in m.criteria)
+    if preview is not None and not has_activity and preview.compatible(m):
+        counts = preview.score_counts(m)
+        if counts is not None:
+            return describe(evaluate(counts, m))
+    events, as_of = activity_state()
+    result = backtest(
+        con(),
+        m,
+        TABLE,
+        data().columns,
+        outcome=s["outcome"],
+        positive_values=s.get("positive_values") or None,
+        events=events,
+        as_of=as_of,
+    )
+    return describe(result)
+
+
 def activity_state() -> tuple[str | None, Any]:
     """The events table (None until an activity log is mapped) and the as-of day (pages/8)."""
     return st.session_state.get("activity_events"), st.session_state.get("activity_as_of")

@@ -3,7 +3,6 @@
 import streamlit as st
 
 import app_support as app
-from workbench.backtest import backtest_sentences
 from workbench.charts import conversion_by_tier, score_histogram
 from workbench.errors import UserError
 from workbench.matrix import matrix_chart, matrix_counts
@@ -90,17 +89,7 @@ def tune() -> None:
                 st.markdown(f"**Conversion by tier** (all leads: {rate:.1%})")
                 st.altair_chart(conversion_by_tier(s), width="stretch")
                 # Live backtest (workbench.backtest): top vs bottom tier, AUC, top 10 % capture.
-                log, log_day = app.activity_state()
-                text, cautions = backtest_sentences(
-                    app.con(),
-                    m,
-                    app.TABLE,
-                    app.data().columns,
-                    outcome=app.settings()["outcome"],
-                    positive_values=app.settings().get("positive_values") or None,
-                    events=log,
-                    as_of=log_day,
-                )
+                text, cautions = app.live_backtest(m)
                 st.caption(app.md(text))
                 for caution in cautions:
                     st.warning(app.md(caution))

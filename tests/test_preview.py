@@ -358,3 +358,39 @@ def test_fallback_table_is_narrow_and_dropped(db: duckdb.DuckDBPyConnection) -> 
     assert db.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE table_name = $t", {"t": table}
     ).fetchone() == (0,)
+
+
+def test_score_counts_equal_the_backtest_scan(con: duckdb.DuckDBPyConnection) -> None:
+    """The live backtest from the preview equals the full backtest over the leads."""
+    from workbench.backtest import evaluate, score_counts
+
+    con.execute(
+        "CREATE TABLE leads AS SELECT (['Yes','no','x'])[1 + range % 3] AS demo, "
+        "range % 17 AS opens, CASE WHEN range % 5 = 0 THEN 'won' ELSE 'lost' END AS outcome "
+        "FROM range(3000)"
+    )
+    raw = {
+        "format": "lead-scoring-model/1",
+        "tiers": [{"name": "cold", "min_score": 0}, {"name": "hot", "min_score": 40}],
+        "criteria": [
+            {"id": "demo", "column": "demo", "kind": "flag", "points": 30},
+            {
+                "id": "opens",
+                "column": "opens",
+                "kind": "ranges",
+                "bands": [{"from": 10, "points": 25}, {"from": 3, "points": 7}],
+            },
+        ],
+    }
+    model = ScoringModel.model_validate(raw)
+    columns = ["demo", "opens", "outcome"]
+    preview = Preview(con, model, "leads", columns, outcome="outcome", positive_values=["won"])
+    moved = ScoringModel.model_validate(
+        {**raw, "tiers": [raw["tiers"][0], {"name": "hot", "min_score": 31}]}
+    )
+    fast = preview.score_counts(moved)
+    full = score_counts(con, moved, "leads", columns, outcome="outcome", positive_values=["won"])
+    assert fast is not None
+    assert list(fast.score) == list(full.score)
+    assert list(fast.leads) == list(full.leads) and list(fast.converted) == list(full.converted)
+    assert evaluate(fast, moved).auc == evaluate(full, moved).auc

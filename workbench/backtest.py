@@ -37,13 +37,15 @@ from workbench.errors import UserError
 from workbench.model import ScoringModel, format_number
 from workbench.sql import quote_identifier as q
 from workbench.sql import resolve_column
-from workbench.summary import outcome_sql
+from workbench.summary import Summary, outcome_sql, summarize
 
 __all__ = [
     "MIN_CLASS",
     "MIN_TIER",
     "TOP_PERCENTS",
     "Backtest",
+    "FloatArray",
+    "IntArray",
     "Period",
     "ScoreCounts",
     "TierResult",
@@ -56,6 +58,7 @@ __all__ = [
     "evaluate",
     "gains_curve",
     "score_counts",
+    "summary_and_backtest",
     "time_split",
     "top_share",
     "wilson_interval",
@@ -652,7 +655,61 @@ def backtest(
     Returns:
         The :class:`Backtest` on all leads, with ``older`` and ``recent`` when split.
     """
-    counts = score_counts(
+
+    def counts(period: Period | None = None) -> ScoreCounts:
+        return score_counts(
+            con,
+            model,
+            table,
+            columns,
+            outcome=outcome,
+            positive_values=positive_values,
+            period=period,
+            events=events,
+            as_of=as_of,
+        )
+
+    result = evaluate(counts(), model)
+    if date_column is None:
+        return result
+    older_p, recent_p = time_split(con, table, date_column, recent_share)
+    older, recent = (evaluate(counts(p), model, period=p.label) for p in (older_p, recent_p))
+    notes = []
+    if older.auc is not None and recent.auc is not None and recent.auc < older.auc - 0.05:
+        notes.append(
+            f"The model ranks recent leads less well than older ones (AUC {recent.auc:.2f} "
+            f"against {older.auc:.2f}): what predicted conversion may have changed."
+        )
+    return dataclasses.replace(result, older=older, recent=recent, notes=notes)
+
+
+def summary_and_backtest(
+    con: duckdb.DuckDBPyConnection,
+    model: ScoringModel,
+    table: str,
+    columns: Sequence[str],
+    *,
+    outcome: str | None = None,
+    positive_values: Sequence[str] | None = None,
+    events: str | None = None,
+    as_of: datetime.date | None = None,
+) -> tuple[Summary, Backtest | None]:
+    """A model's tier counts (and conversion) and, when there is an outcome, its backtest.
+
+    Args:
+        con: the connection holding the leads.
+        model: the model.
+        table: the leads table.
+        columns: its columns.
+        outcome: optional column that says whether a lead converted.
+        positive_values: values of ``outcome`` that mean converted.
+        events: the activity log table, for activity criteria.
+        as_of: the day activity is scored on (default today).
+
+    Returns:
+        The summary, and the backtest on all leads when there is an outcome (else None).
+    """
+    summary = summarize(
         con,
         model,
         table,
@@ -662,32 +719,19 @@ def backtest(
         events=events,
         as_of=as_of,
     )
-    result = evaluate(counts, model)
-    if date_column is None:
-        return result
-    older_p, recent_p = time_split(con, table, date_column, recent_share)
-    parts = []
-    for p in (older_p, recent_p):
-        c = score_counts(
-            con,
-            model,
-            table,
-            columns,
-            outcome=outcome,
-            positive_values=positive_values,
-            period=p,
-            events=events,
-            as_of=as_of,
-        )
-        parts.append(evaluate(c, model, period=p.label))
-    older, recent = parts
-    notes = []
-    if older.auc is not None and recent.auc is not None and recent.auc < older.auc - 0.05:
-        notes.append(
-            f"The model ranks recent leads less well than older ones (AUC {recent.auc:.2f} "
-            f"against {older.auc:.2f}): what predicted conversion may have changed."
-        )
-    return dataclasses.replace(result, older=older, recent=recent, notes=notes)
+    if outcome is None:
+        return summary, None
+    result = backtest(
+        con,
+        model,
+        table,
+        columns,
+        outcome=outcome,
+        positive_values=positive_values,
+        events=events,
+        as_of=as_of,
+    )
+    return summary, result
 
 
 def backtest_sentences(
@@ -727,6 +771,11 @@ def backtest_sentences(
         events=events,
         as_of=as_of,
     )
+    return describe(result)
+
+
+def describe(result: Backtest) -> tuple[str, list[str]]:
+    """A backtest in words: (the headline and top-10 % capture, the warnings)."""
     text = result.headline()
     top = result.top[0] if result.top else None
     if top is not None and top.capture is not None:

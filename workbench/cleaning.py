@@ -34,6 +34,8 @@ from workbench.sql import quote_identifier
 __all__ = [
     "DATE_MIN_SHARE",
     "DEFAULT_PLACEHOLDERS",
+    "INTEGER_TYPES",
+    "NUMERIC_TYPES",
     "SALESFORCE_NULL_IDS",
     "MangledRanges",
     "apply_placeholders",
@@ -168,7 +170,7 @@ def _match_sql(
     if not words:
         return ""
     base = dtype.split("(")[0].upper()
-    if base in _NUMERIC_TYPES:
+    if base in NUMERIC_TYPES:
         numbers = sorted({float(w) for w in words if _is_number(w)})
         if not numbers:
             return ""
@@ -185,7 +187,8 @@ def _as_text(col: str, dtype: str) -> str:
     return col if dtype == "VARCHAR" else f"CAST({col} AS VARCHAR)"
 
 
-_NUMERIC_TYPES = {
+# DuckDB's numeric column types, the integer ones first.
+NUMERIC_TYPES = (
     "TINYINT",
     "SMALLINT",
     "INTEGER",
@@ -199,7 +202,8 @@ _NUMERIC_TYPES = {
     "FLOAT",
     "DOUBLE",
     "DECIMAL",
-}
+)
+INTEGER_TYPES = NUMERIC_TYPES[:10]
 
 
 def _bind(params: dict[str, object], values: Sequence[object], prefix: str) -> list[str]:

@@ -7,7 +7,6 @@ error, never a traceback), 2 for wrong usage (argparse's own message).
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import math
 import os
@@ -22,6 +21,13 @@ import duckdb
 
 from workbench import cli_learn, cli_review
 from workbench.backtest import add_to_report, backtest
+from workbench.cli_common import (
+    LEADS_HELP,
+    add_activity_args,
+    add_outcome_args,
+    load_activity,
+    print_notes,
+)
 from workbench.errors import UserError
 from workbench.loading import LoadResult, load_leads
 from workbench.model import ScoringModel, format_number
@@ -68,7 +74,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    leads_help = "lead file: CSV (any common separator and encoding), Excel .xlsx or Parquet"
 
     score = sub.add_parser(
         "score",
@@ -78,9 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
         "standard output.",
     )
     score.add_argument("model", metavar="MODEL", help="model YAML file")
-    score.add_argument("leads", metavar="LEADS", help=leads_help)
+    score.add_argument("leads", metavar="LEADS", help=LEADS_HELP)
     score.add_argument("-o", "--output", metavar="OUT", help="output file (.csv or .parquet)")
-    _add_activity_args(score)
+    add_activity_args(score)
     _add_placeholder_args(score)
     score.set_defaults(func=_cmd_score)
 
@@ -91,18 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
         "with --outcome), a histogram of scores and summary statistics.",
     )
     report.add_argument("model", metavar="MODEL", help="model YAML file")
-    report.add_argument("leads", metavar="LEADS", help=leads_help)
-    report.add_argument(
-        "--outcome", metavar="COLUMN", help="column that says whether a lead converted"
-    )
-    report.add_argument(
-        "--positive",
-        metavar="VALUE",
-        nargs="+",
-        help="values of --outcome that mean converted (default: "
-        + ", ".join(DEFAULT_POSITIVE[:6])
-        + "…)",
-    )
+    report.add_argument("leads", metavar="LEADS", help=LEADS_HELP)
+    add_outcome_args(report)
     report.add_argument(
         "--bin-width",
         metavar="W",
@@ -110,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="histogram bar width in score points (default: twenty bars across the scale)",
     )
     report.add_argument("--json", action="store_true", help="print one JSON object")
-    _add_activity_args(report)
+    add_activity_args(report)
     _add_placeholder_args(report)
     report.set_defaults(func=_cmd_report)
 
@@ -121,8 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
         "exists and holds values the criterion can use.",
     )
     validate.add_argument("model", metavar="MODEL", help="model YAML file")
-    validate.add_argument("leads", metavar="LEADS", nargs="?", help=leads_help)
-    _add_activity_args(validate)
+    validate.add_argument("leads", metavar="LEADS", nargs="?", help=LEADS_HELP)
+    add_activity_args(validate)
     _add_placeholder_args(validate)
     validate.set_defaults(func=_cmd_validate)
     cli_learn.register(sub)
@@ -177,12 +172,12 @@ def _cmd_score(args: argparse.Namespace) -> int:
     con = duckdb.connect()
     try:
         loaded = _load(con, args.leads, args.placeholders)
-        events, as_of = _load_activity(con, args, model)
+        events, as_of = load_activity(con, args, model)
         if args.output:
             rows = write_scored(
                 con, model, loaded.table, loaded.columns, args.output, events=events, as_of=as_of
             )
-            _print_notes(loaded)
+            print_notes(loaded)
             print(f"Wrote {rows:,} scored leads to {args.output}.", file=sys.stderr)
             return 0
         with tempfile.TemporaryDirectory(prefix="workbench-score-") as tmp:
@@ -192,7 +187,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
             with path.open("rb") as f:
                 shutil.copyfileobj(f, sys.stdout.buffer)
             sys.stdout.buffer.flush()
-        _print_notes(loaded)
+        print_notes(loaded)
         return 0
     finally:
         con.close()
@@ -211,7 +206,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     con = duckdb.connect()
     try:
         loaded = _load(con, args.leads, args.placeholders)
-        events, as_of = _load_activity(con, args, model)
+        events, as_of = load_activity(con, args, model)
         summary = summarize(
             con,
             model,
@@ -237,7 +232,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
             )
     finally:
         con.close()
-    _print_notes(loaded)
+    print_notes(loaded)
     if args.outcome and summary.leads and not summary.converted:
         values = ", ".join(args.positive or DEFAULT_POSITIVE[:6])
         print(
@@ -262,7 +257,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         loaded = _load(con, args.leads, args.placeholders)
         problems = validate_against_data(con, model, loaded.table, loaded.columns)
         if getattr(args, "events", None):
-            _load_activity(con, args, model)  # a time column that cannot be read is a UserError
+            load_activity(con, args, model)  # a time column that cannot be read is a UserError
     finally:
         con.close()
     name = Path(args.leads).name
@@ -272,7 +267,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         lines += [f"  - {p}" for p in problems]
         print("\n".join(lines), file=sys.stderr)
         return 1
-    _print_notes(loaded)
+    print_notes(loaded)
     print(
         f'OK: the model "{model.name}" fits {name}: every criterion\'s column exists and holds '
         f"values it can use ({loaded.rows:,} leads; {_describe_model(model)})."
@@ -281,63 +276,6 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _add_activity_args(parser: argparse.ArgumentParser) -> None:
-    """``--events``, ``--events-map`` and ``--as-of`` (activity criteria, workbench.activity)."""
-    parser.add_argument(
-        "--events", metavar="FILE", help="activity log (lead id, activity, time[, detail])"
-    )
-    parser.add_argument(
-        "--events-map",
-        metavar="MAP",
-        help="the activity log's columns: lead=COL,activity=COL,time=COL[,detail=COL] "
-        "(default: guessed from the column names)",
-    )
-    parser.add_argument(
-        "--as-of", metavar="DATE", help="score activity as of this day, YYYY-MM-DD (default today)"
-    )
-
-
-def _load_activity(
-    con: duckdb.DuckDBPyConnection, args: argparse.Namespace, *models: ScoringModel
-) -> tuple[str | None, datetime.date | None]:
-    """Load ``--events`` into the events table; the table name (or None) and ``--as-of``.
-
-    Raises:
-        UserError: one of ``models`` has activity criteria and no ``--events`` was given.
-    """
-    from workbench import activity
-    from workbench.model import ACTIVITY_KINDS
-
-    as_of = activity.parse_as_of(getattr(args, "as_of", None))
-    path = getattr(args, "events", None)
-    if not path:
-        needs = [c.id for m in models for c in m.criteria if c.kind in ACTIVITY_KINDS]
-        if needs:
-            raise UserError(
-                f"The model has activity criteria ({', '.join(dict.fromkeys(needs))}): give "
-                "the activity log with --events FILE (and the scoring day with --as-of "
-                "YYYY-MM-DD)."
-            )
-        return None, as_of
-    if args.events_map:
-        mapping = activity.parse_mapping(args.events_map)
-        activity.load_event_file(con, path)
-    else:  # propose one from the column names
-        guess = activity.guess_mapping(activity.load_event_file(con, path))
-        if not (guess["lead"] and guess["activity"] and guess["time"]):
-            raise UserError(
-                "Name the activity log's columns with --events-map "
-                "lead=COL,activity=COL,time=COL[,detail=COL]."
-            )
-        mapping = activity.EventMapping(
-            guess["lead"], guess["activity"], guess["time"], guess["detail"]
-        )
-    result = activity.map_events(con, mapping)
-    for note in result.notes:
-        print(note, file=sys.stderr)
-    return result.table, as_of
 
 
 def _load(
@@ -375,12 +313,6 @@ def _add_placeholder_args(parser: argparse.ArgumentParser) -> None:
         help="values that mean 'not answered' in COLUMN, instead of the usual list (Select, "
         "unknown, -, N/A, ...); COLUMN= keeps every value; repeat for more columns",
     )
-
-
-def _print_notes(loaded: LoadResult) -> None:
-    """What loading detected, on stderr; only on success, so a failure stays one message."""
-    for note in loaded.notes:
-        print(f"Note: {note}", file=sys.stderr)
 
 
 def _refuse_overwrite(out: Path, inputs: dict[str, str]) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 
 from workbench.backtest import Backtest, evaluate
+from workbench.cli_common import add_activity_args, add_outcome_args, load_activity, print_notes
 from workbench.errors import UserError
 from workbench.loading import load_leads
 from workbench.model import ScoringModel, Tier
@@ -25,7 +26,6 @@ from workbench.profile import profile_table
 from workbench.roles import guess_roles
 from workbench.signals import SignalReport, find_signals
 from workbench.suggest import Suggestion, suggest_points
-from workbench.summary import DEFAULT_POSITIVE
 from workbench.thresholds import threshold_for_share
 
 TABLE = "leads"
@@ -50,7 +50,7 @@ def register(sub: Any) -> None:
         "20 %% (warm). The model file goes to OUT, or to standard output.",
     )
     suggest.add_argument("leads", metavar="LEADS", help=LEADS_HELP)
-    _outcome_arguments(suggest)
+    add_outcome_args(suggest, required=True)
     suggest.add_argument(
         "--model", metavar="MODEL", help="start from this model: suggest points for its criteria"
     )
@@ -66,9 +66,7 @@ def register(sub: Any) -> None:
         "--no-new", action="store_true", help="only re-weigh the model's own criteria"
     )
     suggest.add_argument("-o", "--output", metavar="OUT", help="model YAML file to write")
-    from workbench.cli import _add_activity_args  # cli imports this module: import late
-
-    _add_activity_args(suggest)
+    add_activity_args(suggest)
     suggest.set_defaults(func=cmd_suggest)
 
     signals = sub.add_parser(
@@ -79,26 +77,12 @@ def register(sub: Any) -> None:
         "leakage are flagged.",
     )
     signals.add_argument("leads", metavar="LEADS", help=LEADS_HELP)
-    _outcome_arguments(signals)
+    add_outcome_args(signals, required=True)
     signals.add_argument(
         "--exclude", metavar="COLUMN", nargs="+", default=[], help="columns to leave out"
     )
     signals.add_argument("--json", action="store_true", help="print one JSON object")
     signals.set_defaults(func=cmd_signals)
-
-
-def _outcome_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--outcome", metavar="COLUMN", required=True, help="column that says whether it converted"
-    )
-    parser.add_argument(
-        "--positive",
-        metavar="VALUE",
-        nargs="+",
-        help="values of --outcome that mean converted (default: "
-        + ", ".join(DEFAULT_POSITIVE[:6])
-        + "…)",
-    )
 
 
 # --------------------------------------------------------------------------- commands
@@ -115,9 +99,7 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     con = duckdb.connect()
     try:
         loaded = load_leads(con, args.leads, TABLE)
-        from workbench.cli import _load_activity  # cli imports this module: import late
-
-        events, as_of = _load_activity(con, args, base) if base else (None, None)
+        events, as_of = load_activity(con, args, base) if base else (None, None)
         profiles = profile_table(con, TABLE)
         roles = guess_roles(profiles, loaded.rows)
         skip = [*args.exclude, *([roles.id_column] if roles.id_column else [])]
@@ -157,8 +139,7 @@ def cmd_suggest(args: argparse.Namespace) -> int:
         load_model_file(args.output)
     else:
         sys.stdout.write(text)
-    for note in loaded.notes:
-        print(f"Note: {note}", file=sys.stderr)
+    print_notes(loaded)
     print(format_suggestion(suggestion, check), file=sys.stderr)
     if args.output:
         print(f"Wrote the suggested model to {args.output}.", file=sys.stderr)
@@ -183,8 +164,7 @@ def cmd_signals(args: argparse.Namespace) -> int:
         )
     finally:
         con.close()
-    for note in loaded.notes:
-        print(f"Note: {note}", file=sys.stderr)
+    print_notes(loaded)
     if args.json:
         print(json.dumps(signals_json(report), ensure_ascii=False))
     else:

@@ -22,6 +22,13 @@ from typing import Any
 
 import duckdb
 
+from workbench.cli_common import (
+    LEADS_HELP,
+    add_activity_args,
+    add_outcome_args,
+    load_activity,
+    print_notes,
+)
 from workbench.diff import compare_models, format_comparison
 from workbench.errors import UserError
 from workbench.library import Library, library_path
@@ -32,7 +39,6 @@ from workbench.model_file import load_model_file
 from workbench.warehouse import DEFAULT_TABLE, DIALECTS, scoring_sql
 
 LIBRARY_PREFIX = "library:"
-_LEADS_HELP = "lead file: CSV (any common separator and encoding), Excel .xlsx or Parquet"
 _MODEL_HELP = "model YAML file, or library:NAME[@VERSION] from the model library"
 
 
@@ -53,15 +59,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     diff.add_argument("old", metavar="OLD", help=_MODEL_HELP)
     diff.add_argument("new", metavar="NEW", help=_MODEL_HELP)
-    diff.add_argument("leads", metavar="LEADS", help=_LEADS_HELP)
-    diff.add_argument(
-        "--outcome", metavar="COLUMN", help="column that says whether a lead converted"
-    )
-    diff.add_argument(
-        "--positive", metavar="VALUE", nargs="+", help="values of --outcome that mean converted"
-    )
+    diff.add_argument("leads", metavar="LEADS", help=LEADS_HELP)
+    add_outcome_args(diff)
     diff.add_argument("--json", action="store_true", help="print one JSON object")
-    _activity_args(diff)
+    add_activity_args(diff)
     diff.set_defaults(func=_cmd_diff)
 
     lint = sub.add_parser(
@@ -72,7 +73,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "missing from the leads. Findings are advice: the exit status is 0 either way.",
     )
     lint.add_argument("model", metavar="MODEL", help=_MODEL_HELP)
-    lint.add_argument("leads", metavar="LEADS", help=_LEADS_HELP)
+    lint.add_argument("leads", metavar="LEADS", help=LEADS_HELP)
     lint.add_argument("--json", action="store_true", help="print a JSON list of findings")
     lint.set_defaults(func=_cmd_lint)
 
@@ -178,8 +179,7 @@ def load_model_arg(text: str) -> tuple[ScoringModel, str]:
 
 def _load(con: duckdb.DuckDBPyConnection, source: str) -> LoadResult:
     loaded = load_leads(con, source, "leads")
-    for note in loaded.notes:
-        print(f"Note: {note}", file=sys.stderr)
+    print_notes(loaded)
     return loaded
 
 
@@ -239,13 +239,6 @@ def _cmd_models_archive(args: argparse.Namespace) -> int:
     return 0
 
 
-def _activity_args(parser: argparse.ArgumentParser) -> None:
-    """``--events``, ``--events-map`` and ``--as-of``, as on ``score`` and ``report``."""
-    from workbench.cli import _add_activity_args  # cli imports this module: import late
-
-    _add_activity_args(parser)
-
-
 def _cmd_diff(args: argparse.Namespace) -> int:
     old, old_label = load_model_arg(args.old)
     new, new_label = load_model_arg(args.new)
@@ -254,9 +247,7 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     con = duckdb.connect()
     try:
         loaded = _load(con, args.leads)
-        from workbench.cli import _load_activity  # cli imports this module: import late
-
-        events, as_of = _load_activity(con, args, old, new)
+        events, as_of = load_activity(con, args, old, new)
         comparison = compare_models(
             con,
             old,

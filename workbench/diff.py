@@ -24,7 +24,7 @@ from typing import Any, Literal
 import duckdb
 import pandas as pd
 
-from workbench.backtest import Backtest, ScoreCounts, evaluate, score_counts
+from workbench.backtest import Backtest, ScoreCounts, evaluate, summary_and_backtest
 from workbench.compiler import Params, Query, compile_scoring, input_aliases
 from workbench.errors import UserError
 from workbench.explain import signed
@@ -40,9 +40,10 @@ from workbench.model import (
     normalize_category,
 )
 from workbench.model_file import model_from_dict, model_to_dict
+from workbench.scoring import row_position_sql
 from workbench.sql import quote_identifier as q
 from workbench.sql import resolve_column
-from workbench.summary import outcome_sql, summarize
+from workbench.summary import outcome_sql
 
 ChangeKind = Literal["added", "removed", "changed"]
 ModelDict = dict[str, Any]
@@ -723,17 +724,6 @@ def _unused(name: str, taken: Sequence[str]) -> str:
     return out
 
 
-def _position(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str]) -> str:
-    """The row's position: DuckDB's rowid for a table, a numbering for a view."""
-    if any(c.casefold() == "rowid" for c in columns):
-        return "row_number() OVER ()"
-    try:
-        con.execute(f"SELECT rowid FROM {q(table)} LIMIT 0").fetchall()
-    except duckdb.BinderException:
-        return "row_number() OVER ()"
-    return "rowid"
-
-
 def _scored(
     con: duckdb.DuckDBPyConnection,
     models: Sequence[ScoringModel],
@@ -748,7 +738,7 @@ def _scored(
 ) -> _Scored:
     cols = list(columns)
     row = _unused("_wb_row", cols)
-    extra = f", {_position(con, table, cols)} AS {q(row)}"
+    extra = f", {row_position_sql(con, table)} AS {q(row)}"
     params: dict[str, Any] = {}
     conv = None
     if outcome is not None:
@@ -842,24 +832,18 @@ def compare_models(
         for a in old.tiers
         for b in new.tiers
     ]
-    old_tiers = [
-        TierCount(
-            t.name,
-            t.min_score,
-            sum(c.count for c in cells if c.old_tier == t.name),
-            sum(c.converted or 0 for c in cells if c.old_tier == t.name) if with_outcome else None,
-        )
-        for t in old.tiers
-    ]
-    new_tiers = [
-        TierCount(
-            t.name,
-            t.min_score,
-            sum(c.count for c in cells if c.new_tier == t.name),
-            sum(c.converted or 0 for c in cells if c.new_tier == t.name) if with_outcome else None,
-        )
-        for t in new.tiers
-    ]
+
+    def tier_counts(model: ScoringModel, tier_of: Callable[[Cell], str]) -> list[TierCount]:
+        """Each of ``model``'s tiers with the cells ``tier_of`` puts in it, summed."""
+        out = []
+        for t in model.tiers:
+            mine = [c for c in cells if tier_of(c) == t.name]
+            converted = sum(c.converted or 0 for c in mine) if with_outcome else None
+            out.append(TierCount(t.name, t.min_score, sum(c.count for c in mine), converted))
+        return out
+
+    old_tiers = tier_counts(old, lambda c: c.old_tier)
+    new_tiers = tier_counts(new, lambda c: c.new_tier)
     old_bt = new_bt = None
     if with_outcome:
         by_old = [r for r in rows if r[6] == 0b1101]  # grouped by s0 only
@@ -1070,7 +1054,7 @@ def proposals_table(
     """
     rows: list[dict[str, Any]] = []
     for label, model in proposals:
-        summary = summarize(
+        summary, bt = summary_and_backtest(
             con,
             model,
             table,
@@ -1081,18 +1065,7 @@ def proposals_table(
             as_of=as_of,
         )
         extra: dict[str, Any] = {}
-        if outcome is not None:
-            counts = score_counts(
-                con,
-                model,
-                table,
-                columns,
-                outcome=outcome,
-                positive_values=positive_values,
-                events=events,
-                as_of=as_of,
-            )
-            bt = evaluate(counts, model)
+        if bt is not None:
             top = next((t for t in bt.top if t.percent == 10), None)
             extra = {"AUC": bt.auc, "top 10% capture": top.capture if top else None}
         for t in reversed(summary.tiers):

@@ -34,6 +34,7 @@ import duckdb
 import numpy as np
 import numpy.typing as npt
 
+from workbench.backtest import ScoreCounts
 from workbench.compiler import INTERNAL, Params, criterion_sql
 from workbench.errors import UserError
 from workbench.model import (
@@ -324,11 +325,7 @@ class Preview:
             raise ValueError("bin_width must be positive")
         lo, hi = model.scale.min, model.scale.max
         n_bins = max(1, math.ceil((hi - lo) / width - 1e-9))
-        index = {lv.id: i for i, lv in enumerate(self._levels)}
-        points = [
-            (index[c.id], c.group, _level_points(c, self._levels[index[c.id]]))
-            for c in model.criteria
-        ]
+        points = self._points(model)
         if self.mode == "combinations":
             return self._summarize_numpy(model, points, width, n_bins)
         return self._summarize_sql(model, points, width, n_bins)
@@ -341,13 +338,39 @@ class Preview:
 
     # ------------------------------------------------------------------ numpy path
 
-    def _summarize_numpy(
-        self,
-        model: ScoringModel,
-        points: Sequence[tuple[int, str, FloatArray]],
-        width: float,
-        n_bins: int,
-    ) -> Summary:
+    def score_counts(self, model: ScoringModel) -> ScoreCounts | None:
+        """Leads and conversions per distinct score, for :func:`workbench.backtest.evaluate`.
+
+        The live backtest beside the sliders then costs a sort of the level combinations, not a
+        scan of the leads. Returns None when there is no outcome or the preview keeps per-lead
+        codes (too many combinations): the caller then runs the full backtest.
+
+        Raises:
+            IncompatibleModel: the model changed structurally; build a new preview.
+        """
+        if not self.compatible(model):
+            raise IncompatibleModel(
+                "the criteria changed beyond their numbers; build a new Preview"
+            )
+        if not self.has_outcome or self.mode != "combinations":
+            return None
+        score = self._combo_scores(model, self._points(model))
+        distinct, where = np.unique(score, return_inverse=True)
+        leads = np.bincount(where, weights=self._count, minlength=len(distinct))
+        converted = np.bincount(where, weights=self._converted, minlength=len(distinct))
+        return ScoreCounts(distinct, leads.astype(np.int64), converted.astype(np.int64))
+
+    def _points(self, model: ScoringModel) -> list[tuple[int, str, FloatArray]]:
+        index = {lv.id: i for i, lv in enumerate(self._levels)}
+        return [
+            (index[c.id], c.group, _level_points(c, self._levels[index[c.id]]))
+            for c in model.criteria
+        ]
+
+    def _combo_scores(
+        self, model: ScoringModel, points: Sequence[tuple[int, str, FloatArray]]
+    ) -> FloatArray:
+        """The score of every level combination, exactly as the compiled SQL computes it."""
         size = len(self._count)
         totals: list[FloatArray] = []
         for group in _GROUPS:
@@ -367,7 +390,17 @@ class Preview:
         score = np.maximum(
             np.minimum(totals[0] + totals[1], float(model.scale.max)), float(model.scale.min)
         )
-        score = round6(score)
+        return round6(score)
+
+    def _summarize_numpy(
+        self,
+        model: ScoringModel,
+        points: Sequence[tuple[int, str, FloatArray]],
+        width: float,
+        n_bins: int,
+    ) -> Summary:
+        score = self._combo_scores(model, points)
+        size = len(self._count)
 
         thresholds = np.asarray([t.min_score for t in model.tiers[1:]], dtype=np.float64)
         # Highest tier whose min_score the score reaches: count of thresholds <= score.

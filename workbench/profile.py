@@ -13,6 +13,7 @@ from typing import Any
 
 import duckdb
 
+from workbench.cleaning import INTEGER_TYPES, NUMERIC_TYPES
 from workbench.loading import read_table_columns
 from workbench.sql import quote_identifier
 
@@ -54,22 +55,6 @@ FLAG_VALUES = frozenset(
     }
 )
 
-_NUMERIC_TYPES = (
-    "TINYINT",
-    "SMALLINT",
-    "INTEGER",
-    "BIGINT",
-    "HUGEINT",
-    "UTINYINT",
-    "USMALLINT",
-    "UINTEGER",
-    "UBIGINT",
-    "UHUGEINT",
-    "FLOAT",
-    "DOUBLE",
-    "DECIMAL",
-)
-_INTEGER_TYPES = _NUMERIC_TYPES[:10]
 _DATE_TYPES = ("DATE", "TIMESTAMP")
 _TEXT_TYPES = ("VARCHAR",)
 
@@ -137,7 +122,7 @@ def profile_table(con: duckdb.DuckDBPyConnection, table: str) -> list[ColumnProf
         present, low, high, emails, avg_length = totals[1 + 5 * i : 6 + 5 * i]
         distinct, top = groups[i]
         top_values = [(str(t["v"]), int(t["n"])) for t in top or []]
-        numeric = _base(dtype) in _NUMERIC_TYPES
+        numeric = _base(dtype) in NUMERIC_TYPES
         profile = ColumnProfile(
             name=name,
             dtype=dtype,
@@ -169,7 +154,7 @@ def _totals(
     parts = ["count(*)"]
     for name, dtype in zip(names, dtypes, strict=True):
         v = _value(quote_identifier(name), dtype)
-        numeric = _base(dtype) in _NUMERIC_TYPES
+        numeric = _base(dtype) in NUMERIC_TYPES
         text = _base(dtype) in _TEXT_TYPES
         parts.append(f"count({v})")
         parts.append(f"CAST(min({v}) AS DOUBLE)" if numeric else "NULL")
@@ -231,8 +216,8 @@ def _kind(
     if base in _DATE_TYPES:
         return "date"
     near_unique = present >= 2 and distinct >= NEAR_UNIQUE_SHARE * present
-    if base in _NUMERIC_TYPES:
-        if base in _INTEGER_TYPES and near_unique and _looks_like_id(name):
+    if base in NUMERIC_TYPES:
+        if base in INTEGER_TYPES and near_unique and _looks_like_id(name):
             return "id"
         return "number"
     if base in _TEXT_TYPES:

@@ -75,7 +75,7 @@ def _all_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     return [str(r[0]) for r in rows]
 
 
-def _position_expr(con: duckdb.DuckDBPyConnection, table: str) -> str:
+def row_position_sql(con: duckdb.DuckDBPyConnection, table: str) -> str:
     """SQL for a row's position in ``table``: its rowid, or a numbering when it is a view."""
     if any(c.casefold() == "rowid" for c in _all_columns(con, table)):
         # A real column called rowid hides DuckDB's own; it says nothing about file order.
@@ -105,7 +105,7 @@ def _ordered_query(
         model, _ROWS_CTE, [*cols, row], keep=[*kept, row], events=events, as_of=as_of
     )
     sql = (
-        f"WITH {q(_ROWS_CTE)} AS (SELECT *, {_position_expr(con, table)} AS {q(row)} "
+        f"WITH {q(_ROWS_CTE)} AS (SELECT *, {row_position_sql(con, table)} AS {q(row)} "
         f"FROM {q(table)}) {scoring.sql}"
     )
     return sql, dict(scoring.params), row

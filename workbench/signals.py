@@ -34,7 +34,7 @@ import duckdb
 import numpy as np
 import numpy.typing as npt
 
-from workbench.backtest import Period, wilson_interval
+from workbench.backtest import FloatArray, IntArray, Period, wilson_interval
 from workbench.compiler import WHITESPACE, Params, criterion_sql
 from workbench.model import (
     Band,
@@ -74,9 +74,6 @@ __all__ = [
     "level_points",
     "p_value",
 ]
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 USABLE_KINDS = ("flag", "number", "category", "email")
 # Criterion kinds whose levels are read from the lead table (not the activity log).

@@ -42,6 +42,8 @@ import numpy.typing as npt
 from workbench.backtest import (
     RECENT_SHARE,
     Backtest,
+    FloatArray,
+    IntArray,
     Period,
     evaluate,
     score_counts,
@@ -86,9 +88,6 @@ __all__ = [
     "points_from_effects",
     "suggest_points",
 ]
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 RIDGE = 1.0  # as a prior: each effect is normal with sd 1 (log-odds); negligible with many leads
 MIN_EFFECT = 0.05  # log-odds below which an effect is treated as none

@@ -19,12 +19,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-import duckdb
-
-from workbench.backtest import Backtest, evaluate, score_counts
+from workbench.backtest import Backtest, summary_and_backtest
 from workbench.diff import describe_rule
 from workbench.model import ScoringModel, format_number
-from workbench.summary import Summary, summarize
+from workbench.summary import Summary
 
 REVIEW_MONTHS = 3
 _MD_SPECIAL = re.compile(r"[\\`*_{}\[\]<>#|!~$]")
@@ -46,55 +44,8 @@ def next_review(agreed: date, months: int = REVIEW_MONTHS) -> date:
     return date(year, month, day)
 
 
-def numbers(
-    con: duckdb.DuckDBPyConnection,
-    model: ScoringModel,
-    table: str,
-    columns: Sequence[str],
-    *,
-    outcome: str | None = None,
-    positive_values: Sequence[str] | None = None,
-    events: str | None = None,
-    as_of: date | None = None,
-) -> tuple[Summary, Backtest | None]:
-    """The numbers a summary shows: tier counts (and conversion), and the backtest.
-
-    Args:
-        con: the connection holding the leads.
-        model: the model.
-        table: the leads table.
-        columns: its columns.
-        outcome: optional column that says whether a lead converted.
-        positive_values: values of ``outcome`` that mean converted.
-        events: the activity log table, for activity criteria.
-        as_of: the day activity is scored on (default today).
-
-    Returns:
-        The summary, and the backtest when there is an outcome (else None).
-    """
-    summary = summarize(
-        con,
-        model,
-        table,
-        columns,
-        outcome=outcome,
-        positive_values=positive_values,
-        events=events,
-        as_of=as_of,
-    )
-    if outcome is None:
-        return summary, None
-    counts = score_counts(
-        con,
-        model,
-        table,
-        columns,
-        outcome=outcome,
-        positive_values=positive_values,
-        events=events,
-        as_of=as_of,
-    )
-    return summary, evaluate(counts, model)
+# The numbers a summary shows: tier counts (and conversion), and the backtest.
+numbers = summary_and_backtest
 
 
 @dataclass(frozen=True)
