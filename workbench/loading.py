@@ -1111,6 +1111,7 @@ def _detect_types(
         "us": r"[+-]?(([1-9][0-9]{0,14}|0)|[1-9][0-9]{0,2}(,[0-9]{3})+)(\.[0-9]+)?",
     }
     pending = {i: [k for k in order if k in fits] for i, fits in candidates.items()}
+    _settle_plain_integers(con, raw, pending, kinds, present)
     failed: list[int] = []
     while pending:
         parts = []
@@ -1151,6 +1152,41 @@ def _detect_types(
             if z
         ]
     return kinds, present
+
+
+def _settle_plain_integers(
+    con: duckdb.DuckDBPyConnection,
+    raw: str,
+    pending: dict[int, list[str]],
+    kinds: dict[int, str],
+    present: dict[int, int],
+) -> None:
+    """Settle the integer candidates whose every value is written exactly as BIGINT prints it.
+
+    A value equal to its own BIGINT round trip, within 18 digits, always matches the strict
+    integer shape, and this test is about twice as fast as the regular expression. Columns
+    with any other value (spaces, a sign, leading zeros, blanks, anything else) stay in
+    ``pending`` and get the full regular-expression check unchanged.
+    """
+    cols = [i for i, shapes in pending.items() if shapes[0] == "int"]
+    if not cols:
+        return
+    parts = []
+    for i in cols:
+        col = quote_identifier(f"c{i}")
+        plain = (
+            f"CAST(TRY_CAST({col} AS BIGINT) AS VARCHAR) = {col} AND TRY_CAST({col} AS BIGINT) "
+            "BETWEEN -999999999999999999 AND 999999999999999999"
+        )
+        parts += [f"count({col})", f"count({col}) - count(CASE WHEN {plain} THEN 1 END)"]
+    stats = con.execute(f"SELECT {', '.join(parts)} FROM {raw}").fetchone()  # noqa: S608
+    assert stats is not None
+    for j, i in enumerate(cols):
+        n, misfits = int(stats[2 * j]), int(stats[2 * j + 1])
+        if n and not misfits:
+            kinds[i] = "int"
+            present[i] = n
+            del pending[i]
 
 
 # --------------------------------------------------------------------------- helpers
