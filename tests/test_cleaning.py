@@ -399,3 +399,57 @@ def test_rows_of_placeholders_only_are_dropped_as_empty(con):
     result = load_leads(con, b"a,b\nx,1\n-,unknown\n")
     assert con.execute("SELECT * FROM leads").fetchall() == [("x", 1)]
     assert "Skipped 1 empty row (every field blank or “not answered”)." in result.notes
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["x", "Y", " n/a", "N/A ", "-", "--", "none", "0", "\tNull", None]),
+            st.sampled_from(["a", "unknown", "Unknown ", "select", "-1", "b", None]),
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_the_few_values_hint_changes_nothing_but_speed(rows: list[tuple[str | None, ...]]):
+    """Columns named in ``few_values`` are matched per distinct value: same result."""
+    found, tables = [], []
+    for hint in ((), ("a", "b")):
+        con = duckdb.connect()
+        try:
+            table(con, "t", {"a": "VARCHAR", "b": "VARCHAR"}, [list(r) for r in rows])
+            found.append(apply_placeholders(con, "t", {"b": ["-1", "unknown"]}, few_values=hint))
+            tables.append(con.execute("SELECT * FROM t").fetchall())
+        finally:
+            con.close()
+    assert found[0] == found[1]
+    assert tables[0] == tables[1]
+    # And against a hand-written rule: trimmed, case-insensitive whole-value matches.
+    defaults = {p.lower() for p in DEFAULT_PLACEHOLDERS}
+    expected = [
+        (
+            None if a is not None and a.strip().lower() in defaults else a,
+            None if b is not None and b.strip().lower() in {"-1", "unknown"} else b,
+        )
+        for a, b in rows
+    ]
+    assert tables[0] == expected
+
+
+def test_salesforce_empty_id_in_a_number_column_is_still_cleared(con):
+    """Plain whole-number columns skip the placeholder pass, but "000000000000000" is not
+    written as a plain number, so the column still gets it."""
+    result = load_leads(con, b"a,n\nx,5\ny,000000000000000\nz,7\n")
+    assert con.execute("SELECT n FROM leads").fetchall() == [(5,), (None,), (7,)]
+    assert result.placeholders == {"n": {"000000000000000": 1}}
+
+
+def test_repairing_ranges_in_a_column_stored_as_enum(con):
+    rows = "".join(f"{i},{['Jan-10', '51-200', '20-May'][i % 3]}\n" for i in range(30))
+    load_leads(con, f"id,Company Size\n{rows}".encode())
+    kind = con.execute("SELECT data_type FROM information_schema.columns").fetchall()[1][0]
+    assert kind.startswith("ENUM")
+    assert repair_excel_ranges(con, "leads", "Company Size") == 20
+    got = con.execute('SELECT DISTINCT "Company Size" FROM leads ORDER BY 1').fetchall()
+    assert got == [("1-10",), ("5-20",), ("51-200",)]

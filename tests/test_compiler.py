@@ -6,6 +6,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from workbench.compiler import WHITESPACE, Params, compile_scoring, criterion_sql
 from workbench.errors import UserError
@@ -80,9 +82,12 @@ CASES = [
             "points": -30,
             "domains": ["Gmail.com", "@yahoo.com"],
         },
-        'CASE WHEN list_contains($p1, string_split(lower(trim(CAST("E-mail" AS VARCHAR), $p0)), '
-        "'@')[-1]) THEN CAST($p2 AS DOUBLE) ELSE 0.0 END",
-        {"p0": WS, "p1": ["gmail.com", "yahoo.com"], "p2": -30.0},
+        'CASE WHEN list_contains($p2, CASE WHEN contains($p1, left(CAST("E-mail" AS VARCHAR), 1)) '
+        'OR contains($p1, right(CAST("E-mail" AS VARCHAR), 1)) THEN '
+        "string_split(lower(trim(CAST(\"E-mail\" AS VARCHAR), $p0)), '@')[-1] "
+        "ELSE lower(split_part(CAST(\"E-mail\" AS VARCHAR), '@', -1)) END) "
+        "THEN CAST($p3 AS DOUBLE) ELSE 0.0 END",
+        {"p0": WS, "p1": WS, "p2": ["gmail.com", "yahoo.com"], "p3": -30.0},
     ),
 ]
 
@@ -319,3 +324,26 @@ def test_tabs_line_breaks_and_nan(con: duckdb.DuckDBPyConnection):
     query = compile_scoring(model, "leads", ["f", "c", "e", "n"])
     rows = con.execute(query.sql, query.params).fetchall()
     assert [r[4:8] for r in rows] == [(1.0, 10.0, 100.0, -1.0), (1.0, 20.0, 100.0, 1000.0)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet="aG@. \t\n\xa0", max_size=8), min_size=1, max_size=20))
+def test_email_domain_matches_the_documented_rule(cells: list[str]):
+    """The domain is the part after the last '@' of the trimmed, lower-cased cell (or the whole
+    cell without '@'); the compiler's fast path for unpadded cells must not change that."""
+    con = duckdb.connect()
+    con.execute("CREATE TABLE leads (row INTEGER, e VARCHAR)")
+    con.executemany("INSERT INTO leads VALUES (?, ?)", list(enumerate(cells)))
+    domains = ["g", "a.g", "ag"]
+    model = _model(
+        {"id": "e", "column": "e", "kind": "email_domain", "domains": domains, "points": 1},
+    )
+    query = compile_scoring(model, "leads", ["row", "e"])
+    try:
+        got = con.sql(f"SELECT points__e FROM ({query.sql}) ORDER BY row", params=query.params)
+        points = [r[0] for r in got.fetchall()]
+    finally:
+        con.close()
+    listed = {d.lower() for d in domains}
+    expected = [1.0 if c.strip(WHITESPACE).lower().split("@")[-1] in listed else 0.0 for c in cells]
+    assert points == expected

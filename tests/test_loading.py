@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from workbench.cleaning import DEFAULT_PLACEHOLDERS
 from workbench.errors import UserError
 from workbench.loading import LoadResult, load_leads, read_table_columns
+from workbench.sql import is_text_type
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 CRM_HEADERS = Path(__file__).resolve().parent / "data" / "crm-headers"
@@ -63,8 +64,13 @@ def test_bank_full_loads_with_integer_and_text_columns(con, bank_full):
     dtype = dict(zip(result.columns, types(con), strict=True))
     for name in ("age", "balance", "day", "duration", "campaign", "pdays", "previous"):
         assert dtype[name] == "BIGINT", name
+    cleared = {"", *(p.lower() for p in DEFAULT_PLACEHOLDERS)}  # "unknown" becomes empty
+    # Repeated text is stored as ENUM, its values sorted as text (so it orders like text).
     for name in ("job", "marital", "education", "default", "month", "poutcome", "y"):
-        assert dtype[name] == "VARCHAR", name
+        values = sorted({r[name] for r in records if r[name].lower() not in cleared})
+        assert dtype[name].startswith("ENUM"), name
+        got = con.execute(f"SELECT enum_range(NULL::{dtype[name]})").fetchall()[0][0]
+        assert got == values, name
     assert con.execute("SELECT count(*) FROM leads WHERE y = 'yes'").fetchone() == (yes,)
     assert con.execute("SELECT sum(balance), min(pdays) FROM leads").fetchone() == (
         sum(int(r["balance"]) for r in records),
@@ -437,7 +443,7 @@ def test_written_tables_load_back_equal(table, quoting, newline, encoding):
         present = [v for v in cells if v is not None]
         if kind == "text":
             expected: list[Any] = cells
-            assert dtypes[j] == "VARCHAR"
+            assert is_text_type(dtypes[j])
         elif kind == "int":
             expected = [None if v is None else int(v) for v in cells]
             assert dtypes[j] == ("BIGINT" if present else "VARCHAR")
@@ -527,7 +533,8 @@ def _check_big_load(path: Path, rows: int, max_growth: float) -> dict[str, Any]:
     got = _load_in_child(path)
     size = path.stat().st_size
     assert got["rows"] == rows
-    assert got["types"] == ["VARCHAR", "VARCHAR", "VARCHAR", "BIGINT", "DOUBLE", "DATE", "BIGINT"]
+    shown = ["text" if is_text_type(t) else t for t in got["types"]]
+    assert shown == ["text", "text", "text", "BIGINT", "DOUBLE", "DATE", "BIGINT"]
     assert (
         got["notes"][0] == "Read as semicolon-separated text in Windows-1252 with decimal commas."
     )
@@ -609,3 +616,103 @@ def test_a_progress_callback_that_raises_stops_the_load_cleanly(con, monkeypatch
     assert con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE table_name = 't'"
     ).fetchone() == (0,)
+
+
+# --------------------------------------------------------------------------- ENUM storage
+
+
+def _repeated_leads(n: int = 400) -> bytes:
+    industries = ["Software", "retail", " Health Care", "Öl & Gas", "it's", "Zoo"]
+    lines = ["id,email,industry,demo,outcome"]
+    for i in range(n):
+        demo = "yes" if i % 3 == 0 else "no"
+        won = "won" if i % 7 == 0 else "lost"
+        lines.append(f"{i},lead{i}@x{i % 50}.com,{industries[i % 6]},{demo},{won}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_repeated_text_is_stored_as_enum_and_behaves_like_text(con):
+    load_leads(con, _repeated_leads())
+    kinds = dict(zip(read_table_columns(con, "leads"), types(con), strict=True))
+    assert kinds["id"] == "BIGINT"
+    assert kinds["email"] == "VARCHAR"  # every value distinct: a dictionary would not help
+    for name in ("industry", "demo", "outcome"):
+        assert kinds[name].startswith("ENUM"), name
+    # A plain-text copy answers every question the same way.
+    con.execute(
+        "CREATE TABLE plain AS SELECT id, email, CAST(industry AS VARCHAR) AS industry, "
+        "CAST(demo AS VARCHAR) AS demo, CAST(outcome AS VARCHAR) AS outcome FROM leads"
+    )
+    for sql in (
+        "SELECT id FROM {t} WHERE industry = 'retail' ORDER BY id",
+        "SELECT id FROM {t} WHERE industry = 'not there' ORDER BY id",
+        "SELECT industry, count(*) FROM {t} GROUP BY 1 ORDER BY 1",
+        "SELECT min(industry), max(industry) FROM {t}",
+        "SELECT id FROM {t} WHERE industry < 'Zoo' AND demo IN ('yes', 'maybe') ORDER BY id",
+        "SELECT id FROM {t} ORDER BY industry, id LIMIT 20",
+        "SELECT lower(industry) || '!' FROM {t} ORDER BY id LIMIT 6",
+    ):
+        assert rows_of(con, sql.format(t="leads")) == rows_of(con, sql.format(t="plain")), sql
+
+
+def rows_of(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[Any, ...]]:
+    return con.execute(sql).fetchall()
+
+
+def test_scores_are_the_same_on_enum_and_text_columns(con):
+    from workbench.backtest import summary_and_backtest
+    from workbench.model_file import model_from_dict
+
+    load_leads(con, _repeated_leads())
+    con.execute(
+        "CREATE TABLE plain AS SELECT id, email, CAST(industry AS VARCHAR) AS industry, "
+        "CAST(demo AS VARCHAR) AS demo, CAST(outcome AS VARCHAR) AS outcome FROM leads"
+    )
+    model = model_from_dict(
+        {
+            "format": "lead-scoring-model/1",
+            "name": "enum check",
+            "scale": {"min": 0, "max": 100},
+            "tiers": [{"name": "cold", "min_score": 0}, {"name": "hot", "min_score": 40}],
+            "criteria": [
+                {"id": "d", "column": "demo", "kind": "flag", "points": 30},
+                {
+                    "id": "i",
+                    "column": "industry",
+                    "kind": "categories",
+                    "points": {"software": 20, "health care": 15, "öl & gas": 5},
+                    "other": 1,
+                },
+                {
+                    "id": "m",
+                    "column": "email",
+                    "kind": "email_domain",
+                    "domains": ["x1.com"],
+                    "points": -10,
+                },
+            ],
+        }
+    )
+    columns = read_table_columns(con, "leads")
+    on_enum = summary_and_backtest(
+        con, model, "leads", columns, outcome="outcome", positive_values=["won"]
+    )
+    on_text = summary_and_backtest(
+        con, model, "plain", columns, outcome="outcome", positive_values=["won"]
+    )
+    assert on_enum[0] == on_text[0]
+    enum_bt, text_bt = on_enum[1], on_text[1]
+    assert enum_bt is not None and text_bt is not None
+    assert (enum_bt.tiers, enum_bt.top, enum_bt.auc) == (text_bt.tiers, text_bt.top, text_bt.auc)
+    assert enum_bt.counts.score.tolist() == text_bt.counts.score.tolist()
+    assert enum_bt.counts.leads.tolist() == text_bt.counts.leads.tolist()
+    # Worked out by hand from how _repeated_leads builds lead i.
+    industry_points = [20, 1, 15, 5, 1, 1]  # Software, retail (other), Health Care, Öl, ...
+    hot = sum(
+        1
+        for i in range(400)
+        if (30 if i % 3 == 0 else 0) + industry_points[i % 6] - (10 if i % 50 == 1 else 0) >= 40
+    )
+    assert [t.count for t in on_enum[0].tiers] == [400 - hot, hot]
+    assert on_enum[0].leads == 400
+    assert on_enum[0].converted == sum(1 for i in range(400) if i % 7 == 0)

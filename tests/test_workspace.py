@@ -122,3 +122,22 @@ def test_an_unreadable_leads_file_is_reported_as_missing() -> None:
     w = Workspace.open(None)
     w.leads_path.write_bytes(b"not parquet")
     assert not w.restore_leads(duckdb.connect(), "leads")
+
+
+def test_restored_leads_store_repeated_text_as_enum_again() -> None:
+    """Parquet keeps ENUM columns as plain text; the restore compacts them again."""
+    w = Workspace.open(None)
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE leads AS "
+        "SELECT i AS id, ['a', 'b', 'c'][i % 3 + 1] AS tier FROM range(60) t(i)"
+    )
+    w.save_leads(con, "leads")
+    fresh = duckdb.connect()
+    assert w.restore_leads(fresh, "leads")
+    kinds = [r[1] for r in fresh.execute("DESCRIBE leads").fetchall()]
+    assert kinds == ["BIGINT", "ENUM('a', 'b', 'c')"]
+    assert (
+        fresh.execute("SELECT * FROM leads ORDER BY id").fetchall()
+        == con.execute("SELECT * FROM leads ORDER BY id").fetchall()
+    )

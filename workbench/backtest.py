@@ -154,7 +154,7 @@ def date_columns(
         base = types[name].split("(")[0].split(" ")[0]
         if base in ("DATE", "TIMESTAMP"):
             found.append(name)
-        elif base == "VARCHAR":
+        elif base in ("VARCHAR", "ENUM"):
             text.append(name)
     if text:
         parts = []

@@ -23,13 +23,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import duckdb
 
 from workbench.errors import UserError
-from workbench.sql import quote_identifier
+from workbench.sql import is_text_type, quote_identifier
 
 __all__ = [
     "DATE_MIN_SHARE",
@@ -81,6 +81,7 @@ def apply_placeholders(
     *,
     default: Sequence[str] = DEFAULT_PLACEHOLDERS,
     columns: Sequence[str] | None = None,
+    few_values: Collection[str] = (),
 ) -> dict[str, dict[str, int]]:
     """Set placeholder values ("not answered") to NULL, column by column.
 
@@ -97,6 +98,8 @@ def apply_placeholders(
         default: placeholders for every other text (VARCHAR) column; ``()`` for none.
         columns: limit the change to these columns (default: every VARCHAR column plus every
             column named in ``column_placeholders``).
+        few_values: columns expected to hold few distinct values (a hint for speed only):
+            they are matched once per distinct value instead of once per cell.
 
     Returns:
         For each column where something was cleared: the values as written (trimmed) and
@@ -116,40 +119,52 @@ def apply_placeholders(
         if name not in dtypes:
             raise UserError(f'The data has no column "{name}"; pick the column again.')
     if columns is None:
-        chosen = [c for c, t in dtypes.items() if t == "VARCHAR" or c in per_column]
+        chosen = [c for c, t in dtypes.items() if is_text_type(t) or c in per_column]
     else:
         chosen = list(columns)
 
     tests: dict[str, tuple[str, dict[str, object]]] = {}
+    grouped: dict[str, tuple[str, dict[str, object]]] = {}
     for name in chosen:
-        wanted = per_column.get(name, default if dtypes[name] == "VARCHAR" else ())
+        wanted = per_column.get(name, default if is_text_type(dtypes[name]) else ())
         params: dict[str, object] = {}
-        test = _match_sql(quote_identifier(name), dtypes[name], wanted, params, f"c{len(tests)}_")
+        col, prefix = quote_identifier(name), f"c{len(tests)}_"
+        test = _match_sql(col, dtypes[name], wanted, params, prefix)
         if test:
             tests[name] = (test, params)
+            if name in few_values:
+                # Tested after a GROUP BY. A test on the grouped column alone would be pushed
+                # below it, back to once per cell: tying it to count(*) keeps it above.
+                after = f"(CASE WHEN count(*) > 0 THEN {col} END)"
+                grouped[name] = (_match_sql(after, dtypes[name], wanted, {}, prefix), params)
     if not tests:
         return {}
 
     src = quote_identifier(table)
-    # One scan counts every column's matches. The histogram takes the raw value: an
-    # aggregate's input is computed for every row before the filter, so trimming there
-    # would cost a pass over every value.
-    parts = [
-        f"histogram({_as_text(quote_identifier(n), dtypes[n])}) FILTER (WHERE {t})"
-        for n, (t, _) in tests.items()
-    ]
-    every = {k: v for _, p in tests.values() for k, v in p.items()}
-    row = con.execute(f"SELECT {', '.join(parts)} FROM {src}", every).fetchone()  # noqa: S608
-    assert row is not None
     found: dict[str, dict[str, int]] = {}
-    for name, counts in zip(tests, row, strict=True):
-        if counts:
-            merged: Counter[str] = Counter()
-            for k, v in counts.items():
-                merged[str(k).strip()] += int(v)
-            found[name] = dict(sorted(merged.items(), key=lambda kv: (-kv[1], kv[0])))
+    if grouped:
+        # Grouping a column of a few repeated values is cheaper than a regular expression
+        # per cell; the test then runs once per distinct value.
+        parts, every = [], {}
+        names = list(grouped)
+        for j, name in enumerate(names):
+            test, params = grouped[name]
+            every.update(params)
+            col = quote_identifier(name)
+            parts.append(
+                f"SELECT {j} AS k, {col} AS v, count(*) AS n FROM {src} "  # noqa: S608
+                f"WHERE {col} IS NOT NULL GROUP BY ALL HAVING {test}"
+            )
+        for k, v, n in con.execute(" UNION ALL ".join(parts), every).fetchall():
+            name = names[int(k)]
+            counted = found.setdefault(name, {})
+            key = str(v).strip()
+            counted[key] = counted.get(key, 0) + int(n)
+    scanned = {n: t for n, t in tests.items() if n not in grouped}
+    found.update(_scan_placeholders(con, src, scanned, dtypes))
     if not found:
         return {}
+    found = {n: dict(sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))) for n, c in found.items()}
     sets = []
     used: dict[str, object] = {}
     for n in found:
@@ -159,6 +174,43 @@ def apply_placeholders(
         sets.append(f"{col} = CASE WHEN {test} THEN NULL ELSE {col} END")
     where = " OR ".join(f"({tests[n][0]})" for n in found)
     con.execute(f"UPDATE {src} SET {', '.join(sets)} WHERE {where}", used)  # noqa: S608
+    return found
+
+
+def _scan_placeholders(
+    con: duckdb.DuckDBPyConnection,
+    src: str,
+    tests: dict[str, tuple[str, dict[str, object]]],
+    dtypes: dict[str, str],
+) -> dict[str, dict[str, int]]:
+    """The placeholder values found in each column, by testing every cell."""
+    if not tests:
+        return {}
+    # One scan counts every column's matches; only the columns that have some are then
+    # scanned again for which values they were. Most columns have none, and a histogram
+    # costs ~3x a count on a column of distinct values (it copies every input, even
+    # those the filter drops), so the histogram never sees those columns.
+    every = {k: v for _, p in tests.values() for k, v in p.items()}
+    counts = [f"count(*) FILTER (WHERE {t})" for t, _ in tests.values()]
+    hits = con.execute(f"SELECT {', '.join(counts)} FROM {src}", every).fetchall()[0]  # noqa: S608
+    tests = {n: test for n, test, hit in zip(tests, tests.values(), hits, strict=True) if hit}
+    if not tests:
+        return {}
+    # The histogram takes the raw value: an aggregate's input is computed for every row
+    # before the filter, so trimming there would cost a pass over every value.
+    parts = [
+        f"histogram({_as_text(quote_identifier(n), dtypes[n])}) FILTER (WHERE {t})"
+        for n, (t, _) in tests.items()
+    ]
+    every = {k: v for _, p in tests.values() for k, v in p.items()}
+    row = con.execute(f"SELECT {', '.join(parts)} FROM {src}", every).fetchall()[0]  # noqa: S608
+    found: dict[str, dict[str, int]] = {}
+    for name, hist in zip(tests, row, strict=True):
+        if hist:
+            merged: Counter[str] = Counter()
+            for k, v in hist.items():
+                merged[str(k).strip()] += int(v)
+            found[name] = dict(merged)
     return found
 
 
@@ -533,7 +585,7 @@ def excel_mangled_ranges(
         One :class:`MangledRanges` per affected column, in table order.
     """
     described = con.execute(f"DESCRIBE {quote_identifier(table)}").fetchall()
-    text = [str(r[0]) for r in described if str(r[1]) == "VARCHAR"]
+    text = [str(r[0]) for r in described if is_text_type(str(r[1]))]
     chosen = [c for c in (columns if columns is not None else text) if c in text]
     if not chosen:
         return []
@@ -597,7 +649,7 @@ def repair_excel_ranges(con: duckdb.DuckDBPyConnection, table: str, column: str)
     described = {
         str(r[0]): str(r[1]) for r in con.execute(f"DESCRIBE {quote_identifier(table)}").fetchall()
     }
-    if described.get(column) != "VARCHAR":
+    if not is_text_type(described.get(column, "")):
         raise UserError(f'"{column}" is not a text column of the data, so it holds no ranges.')
     col = quote_identifier(column)
     src = quote_identifier(table)
@@ -607,6 +659,9 @@ def repair_excel_ranges(con: duckdb.DuckDBPyConnection, table: str, column: str)
     mapping = [(str(v), m) for (v,) in distinct if (m := unmangle(str(v)))]
     if not mapping:
         return 0
+    if described[column].upper().startswith("ENUM"):
+        # The new values are not in the column's ENUM dictionary: store it as plain text.
+        con.execute(f"ALTER TABLE {src} ALTER {col} TYPE VARCHAR")
     con.execute("CREATE OR REPLACE TEMP TABLE _workbench_unmangle (shown VARCHAR, meant VARCHAR)")
     try:
         con.executemany("INSERT INTO _workbench_unmangle VALUES (?, ?)", mapping)

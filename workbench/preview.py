@@ -24,7 +24,6 @@ over the codes: slower than numpy over a small table but still no pass over the 
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -50,7 +49,7 @@ from workbench.model import (
 )
 from workbench.sql import quote_identifier as q
 from workbench.sql import resolve_column
-from workbench.summary import Bin, Summary, TierRow, default_bin_width, outcome_sql
+from workbench.summary import Summary, default_bin_width, outcome_sql, summary_from_counts
 
 __all__ = ["DEFAULT_MAX_COMBINATIONS", "IncompatibleModel", "Preview"]
 
@@ -321,14 +320,10 @@ class Preview:
                 "the criteria changed beyond their numbers; build a new Preview"
             )
         width = bin_width or default_bin_width(model)
-        if width <= 0:
-            raise ValueError("bin_width must be positive")
-        lo, hi = model.scale.min, model.scale.max
-        n_bins = max(1, math.ceil((hi - lo) / width - 1e-9))
         points = self._points(model)
         if self.mode == "combinations":
-            return self._summarize_numpy(model, points, width, n_bins)
-        return self._summarize_sql(model, points, width, n_bins)
+            return self._summarize_numpy(model, points, width)
+        return self._summarize_sql(model, points, width)
 
     def close(self) -> None:
         """Drop the per-lead code table, if the fallback made one."""
@@ -397,44 +392,10 @@ class Preview:
         model: ScoringModel,
         points: Sequence[tuple[int, str, FloatArray]],
         width: float,
-        n_bins: int,
     ) -> Summary:
         score = self._combo_scores(model, points)
-        size = len(self._count)
-
-        thresholds = np.asarray([t.min_score for t in model.tiers[1:]], dtype=np.float64)
-        # Highest tier whose min_score the score reaches: count of thresholds <= score.
-        tier = np.searchsorted(thresholds, score, side="right")
-        lo = float(model.scale.min)
-        b = np.floor((score - lo) / float(width))
-        b = np.clip(b, 0, n_bins - 1).astype(np.intp)
-        n_tiers = len(model.tiers)
-        cell = b * n_tiers + tier
-        counts = np.bincount(cell, weights=self._count, minlength=n_bins * n_tiers)
-        conv = np.bincount(cell, weights=self._converted, minlength=n_bins * n_tiers)
-        grid = np.rint(counts).astype(np.int64).reshape(n_bins, n_tiers)
-        conv_grid = np.rint(conv).astype(np.int64).reshape(n_bins, n_tiers)
-
-        stats: tuple[float | None, ...] = (None,) * 5
-        if size:
-            order = np.argsort(score)  # ties do not matter for order statistics
-            s = score[order]
-            cum = np.cumsum(self._count[order])
-            n = int(cum[-1])
-            mean = float(np.dot(score, self._count.astype(np.float64)) / n)
-
-            def quantile(p: float) -> float:
-                # DuckDB's quantile_cont: RN = (n - 1) p, interpolate between floor and ceil.
-                rn = (n - 1) * p
-                f, c = math.floor(rn), math.ceil(rn)
-                low = float(s[np.searchsorted(cum, f, side="right")])
-                if f == c:
-                    return low
-                high = float(s[np.searchsorted(cum, c, side="right")])
-                return low + (high - low) * (rn - f)
-
-            stats = (mean, quantile(0.5), quantile(0.9), float(s[0]), float(s[-1]))
-        return self._assemble(model, width, grid, conv_grid, stats)
+        converted = self._converted if self.has_outcome else None
+        return summary_from_counts(model, score, self._count, converted, bin_width=width)
 
     # ------------------------------------------------------------------ per-lead fallback
 
@@ -443,7 +404,6 @@ class Preview:
         model: ScoringModel,
         points: Sequence[tuple[int, str, FloatArray]],
         width: float,
-        n_bins: int,
     ) -> Summary:
         assert self._table is not None
         params = Params(prefix="w")
@@ -463,86 +423,19 @@ class Preview:
             f"GREATEST(LEAST(({groups[0]}) + ({groups[1]}), {params.num(model.scale.max)}), "
             f"{params.num(model.scale.min)})"
         )
-        extra = Params(prefix="x")  # tier and bin values: the statistics query has neither
-        tier_arms = " ".join(
-            f"WHEN score >= {extra.num(t.min_score)} THEN {k}"
-            for k, t in reversed(list(enumerate(model.tiers)))
-            if k > 0
-        )
-        tier = f"CASE {tier_arms} ELSE 0 END" if tier_arms else "0"
-        bin_expr = (
-            f"CAST(floor((score - {extra.num(model.scale.min)}) / {extra.num(width)}) AS BIGINT)"
-        )
-        bin_expr = f"LEAST(GREATEST({bin_expr}, 0), {int(n_bins - 1)})"
         scored = f"SELECT round({score}, 6) AS score, conv FROM {q(self._table)}"  # noqa: S608
-        grouped = self._con.execute(
-            f"WITH scored AS ({scored}) SELECT {bin_expr} AS b, {tier} AS t, count(*) AS n, "
-            "sum(CAST(conv AS INTEGER)) AS c FROM scored GROUP BY ALL",
-            {**params.values, **extra.values},
-        ).fetchall()
-        rows = self._con.execute(
-            f"WITH scored AS ({scored}) SELECT avg(score), quantile_cont(score, 0.5), "
-            "quantile_cont(score, 0.9), min(score), max(score) FROM scored",
+        cols = self._con.execute(
+            f"SELECT score, count(*) AS n, sum(CAST(conv AS INTEGER)) AS c FROM ({scored}) "
+            "GROUP BY score",
             params.values,
-        ).fetchall()
-        n_tiers = len(model.tiers)
-        grid = np.zeros((n_bins, n_tiers), dtype=np.int64)
-        conv_grid = np.zeros((n_bins, n_tiers), dtype=np.int64)
-        for b, t, n, c in grouped:
-            grid[int(b), int(t)] += int(n)
-            conv_grid[int(b), int(t)] += int(c or 0)
-        stats = tuple(None if v is None else float(v) for v in rows[0])
-        return self._assemble(model, width, grid, conv_grid, stats)
-
-    # ------------------------------------------------------------------ shared
-
-    def _assemble(
-        self,
-        model: ScoringModel,
-        width: float,
-        grid: IntArray,
-        conv_grid: IntArray,
-        stats: tuple[float | None, ...],
-    ) -> Summary:
-        """Tier rows and bins from a (bin × tier) grid of counts, as summarize() builds them."""
-        total = int(grid.sum())
-        per_tier = grid.sum(axis=0)
-        conv_tier = conv_grid.sum(axis=0)
-        tiers = []
-        for k, t in enumerate(model.tiers):
-            n, c = int(per_tier[k]), int(conv_tier[k])
-            tiers.append(
-                TierRow(
-                    name=t.name,
-                    min_score=t.min_score,
-                    count=n,
-                    share=n / total if total else 0.0,
-                    converted=c if self.has_outcome else None,
-                    conversion_rate=(c / n if n else None) if self.has_outcome else None,
-                )
-            )
-        lo, hi = model.scale.min, model.scale.max
-        names = [t.name for t in model.tiers]
-        histogram = []
-        for i, row in enumerate(grid):
-            by_tier = {names[k]: int(v) for k, v in enumerate(row) if v}
-            histogram.append(
-                Bin(
-                    start=lo + i * width,
-                    end=min(lo + (i + 1) * width, hi),
-                    count=int(row.sum()),
-                    by_tier=by_tier,
-                )
-            )
-        mean, median, p90, minimum, maximum = stats
-        return Summary(
-            leads=total,
-            tiers=tiers,
-            histogram=histogram,
-            mean=mean,
-            median=median,
-            p90=p90,
-            minimum=minimum,
-            maximum=maximum,
-            converted=int(conv_tier.sum()) if self.has_outcome else None,
+        ).fetchnumpy()
+        converted = None
+        if self.has_outcome:
+            converted = np.asarray(np.ma.filled(cols["c"], 0), dtype=np.float64)
+        return summary_from_counts(
+            model,
+            np.asarray(cols["score"], dtype=np.float64),
+            np.asarray(cols["n"], dtype=np.float64),
+            converted,
+            bin_width=width,
         )

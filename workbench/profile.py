@@ -56,7 +56,7 @@ FLAG_VALUES = frozenset(
 )
 
 _DATE_TYPES = ("DATE", "TIMESTAMP")
-_TEXT_TYPES = ("VARCHAR",)
+_TEXT_TYPES = ("VARCHAR", "ENUM")  # the loader stores repeated text as ENUM
 
 # "Record ID", "lead_id", "Person - ID", "uuid"; and camelCase "LeadId" / "AccountID".
 _ID_WORD = re.compile(r"(^|[^A-Za-z0-9])(id|key|uuid|guid)$", re.IGNORECASE)

@@ -66,3 +66,9 @@ def fetch_row(con: Any, sql: str, params: Any = None) -> tuple[Any, ...]:
     if not rows:
         raise ValueError("the query returned no rows")
     return tuple(rows[0])
+
+
+def is_text_type(dtype: str) -> bool:
+    """True for DuckDB's text column types: VARCHAR, and the ENUMs the loader stores
+    low-cardinality text columns as (``ENUM('a', 'b')``)."""
+    return dtype.split("(")[0].strip().upper() in ("VARCHAR", "ENUM")

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
+import numpy as np
+import numpy.typing as npt
 
 from workbench.compiler import Params, compile_scoring, input_aliases, points_column
 from workbench.model import ScoringModel
@@ -153,78 +155,137 @@ def summarize(
         Tier counts and shares (every tier, empty ones too), a histogram over the whole scale,
         mean / median / p90, and conversion per tier when ``outcome`` is given.
     """
-    width = bin_width or default_bin_width(model)
-    if width <= 0:
-        raise ValueError("bin_width must be positive")
     keep: list[str] = []
     if outcome is not None:
         keep = [resolve_column(outcome, columns)]
     scoring = compile_scoring(model, table, columns, keep=keep, events=events, as_of=as_of)
     params = Params(prefix="s")
-    lo, hi = model.scale.min, model.scale.max
-    n_bins = max(1, math.ceil((hi - lo) / width - 1e-9))
-    conv = "NULL::BOOLEAN"
     if keep:
         alias = input_aliases(
             keep, [points_column(c.id) for c in model.criteria] + ["score", "tier"]
         )
-        conv = outcome_sql(alias[0][1], positive_values, params)
-    bin_expr = f"CAST(floor((score - {params.num(lo)}) / {params.num(width)}) AS BIGINT)"
-    bin_expr = f"LEAST(GREATEST({bin_expr}, 0), {params.add(n_bins - 1)})"
-    all_params = {**scoring.params, **params.values}
-    # One scan: the () grouping set carries the whole-table statistics, the rest the bins.
-    rows = con.execute(
-        f"WITH scored AS ({scoring.sql}), binned AS (SELECT score, tier, {bin_expr} AS b, "
-        f"CAST({conv} AS INTEGER) AS conv FROM scored) "
-        "SELECT b, tier, count(*), sum(conv), avg(score), quantile_cont(score, 0.5), "
-        "quantile_cont(score, 0.9), min(score), max(score), grouping(b) AS whole "
-        "FROM binned GROUP BY GROUPING SETS ((b, tier), ())",
-        all_params,
-    ).fetchall()
-    grouped = [r[:4] for r in rows if not r[9]]
-    stats = next(r[4:9] for r in rows if r[9])
+        # The outcome is judged once per distinct (score, value) pair, not once per lead.
+        conv = outcome_sql("o", positive_values, params)
+        sql = (
+            f"WITH scored AS ({scoring.sql}), pairs AS (SELECT score, {q(alias[0][1])} AS o, "
+            "count(*) AS n FROM scored GROUP BY ALL) "
+            f"SELECT score, sum(n) AS n, sum(CASE WHEN {conv} THEN n ELSE 0 END) AS c "
+            "FROM pairs GROUP BY score"
+        )
+    else:
+        sql = f"SELECT score, count(*) AS n, 0 AS c FROM ({scoring.sql}) GROUP BY score"
+    # Everything else comes from this small table (one row per distinct score, a few hundred
+    # for integer points): no sort of every lead for the median, at any lead count.
+    cols = con.execute(sql, {**scoring.params, **params.values}).fetchnumpy()
+    return summary_from_counts(
+        model,
+        np.asarray(cols["score"], dtype=np.float64),
+        np.asarray(cols["n"], dtype=np.float64),
+        np.asarray(np.ma.filled(cols["c"], 0), dtype=np.float64) if keep else None,
+        bin_width=bin_width,
+    )
 
-    total = sum(int(r[2]) for r in grouped)
-    per_tier: dict[str, list[int]] = {t.name: [0, 0] for t in model.tiers}
-    bins = [[0, {}] for _ in range(n_bins)]  # type: list[list[Any]]
-    for b, tier, n, c in grouped:
-        per_tier[tier][0] += int(n)
-        per_tier[tier][1] += int(c or 0)
-        bins[int(b)][0] += int(n)
-        bins[int(b)][1][tier] = bins[int(b)][1].get(tier, 0) + int(n)
+
+def summary_from_counts(
+    model: ScoringModel,
+    score: npt.ArrayLike,
+    leads: npt.ArrayLike,
+    converted: npt.ArrayLike | None,
+    *,
+    bin_width: float | None = None,
+) -> Summary:
+    """The summary of leads given as weighted scores (numpy only).
+
+    Args:
+        model: the model that produced the scores (tiers, scale).
+        score: scores, in any order, repeats allowed.
+        leads: how many leads have each score.
+        converted: how many of them converted, or None without an outcome.
+        bin_width: histogram bar width (default: :func:`default_bin_width`).
+
+    Returns:
+        What :func:`summarize` returns; statistics follow DuckDB's ``quantile_cont``.
+    """
+    width = bin_width or default_bin_width(model)
+    if width <= 0:
+        raise ValueError("bin_width must be positive")
+    lo, hi = model.scale.min, model.scale.max
+    n_bins = max(1, math.ceil((hi - lo) / width - 1e-9))
+    n_tiers = len(model.tiers)
+    score = np.asarray(score, dtype=np.float64)
+    leads = np.asarray(leads, dtype=np.float64)
+    conv = np.zeros_like(leads) if converted is None else np.asarray(converted, np.float64)
+
+    thresholds = np.asarray([t.min_score for t in model.tiers[1:]], dtype=np.float64)
+    # Highest tier whose min_score the score reaches: count of thresholds <= score.
+    tier = np.searchsorted(thresholds, score, side="right")
+    b = np.clip(np.floor((score - float(lo)) / float(width)), 0, n_bins - 1).astype(np.intp)
+    cell = b * n_tiers + tier
+    grid = np.rint(np.bincount(cell, weights=leads, minlength=n_bins * n_tiers))
+    grid = grid.astype(np.int64).reshape(n_bins, n_tiers)
+    conv_grid = np.rint(np.bincount(cell, weights=conv, minlength=n_bins * n_tiers))
+    conv_grid = conv_grid.astype(np.int64).reshape(n_bins, n_tiers)
+
+    stats: tuple[float | None, ...] = (None,) * 5
+    present = leads > 0
+    if present.any():
+        s_all, w_all = score[present], leads[present]
+        order = np.argsort(s_all)  # ties do not matter for order statistics
+        s = s_all[order]
+        cum = np.cumsum(w_all[order])
+        n = int(round(cum[-1]))
+        average = float(np.dot(s_all, w_all) / n)
+
+        def quantile(p: float) -> float:
+            # DuckDB's quantile_cont: RN = (n - 1) p, interpolate between floor and ceil.
+            rn = (n - 1) * p
+            f, c = math.floor(rn), math.ceil(rn)
+            low = float(s[np.searchsorted(cum, f, side="right")])
+            if f == c:
+                return low
+            high = float(s[np.searchsorted(cum, c, side="right")])
+            return low + (high - low) * (rn - f)
+
+        stats = (average, quantile(0.5), quantile(0.9), float(s[0]), float(s[-1]))
+
+    total = int(grid.sum())
+    per_tier, conv_tier = grid.sum(axis=0), conv_grid.sum(axis=0)
+    has_outcome = converted is not None
     tiers = []
-    for t in model.tiers:
-        n, c = per_tier[t.name]
+    for k, t in enumerate(model.tiers):
+        n_k, c_k = int(per_tier[k]), int(conv_tier[k])
         tiers.append(
             TierRow(
                 name=t.name,
                 min_score=t.min_score,
-                count=n,
-                share=n / total if total else 0.0,
-                converted=c if keep else None,
-                conversion_rate=(c / n if n else None) if keep else None,
+                count=n_k,
+                share=n_k / total if total else 0.0,
+                converted=c_k if has_outcome else None,
+                conversion_rate=(c_k / n_k if n_k else None) if has_outcome else None,
             )
         )
+    names = [t.name for t in model.tiers]
     histogram = [
-        Bin(start=lo + i * width, end=min(lo + (i + 1) * width, hi), count=n, by_tier=by)
-        for i, (n, by) in enumerate(bins)
+        Bin(
+            start=lo + i * width,
+            end=min(lo + (i + 1) * width, hi),
+            count=int(row.sum()),
+            by_tier={names[k]: int(v) for k, v in enumerate(row) if v},
+        )
+        for i, row in enumerate(grid)
     ]
-    converted = sum(v[1] for v in per_tier.values()) if keep else None
+    mean, median, p90, minimum, maximum = stats
     return Summary(
         leads=total,
         tiers=tiers,
         histogram=histogram,
-        mean=_maybe(stats[0]),
-        median=_maybe(stats[1]),
-        p90=_maybe(stats[2]),
-        minimum=_maybe(stats[3]),
-        maximum=_maybe(stats[4]),
-        converted=converted,
+        mean=mean,
+        median=median,
+        p90=p90,
+        minimum=minimum,
+        maximum=maximum,
+        converted=int(conv_tier.sum()) if has_outcome else None,
     )
-
-
-def _maybe(x: Any) -> float | None:
-    return None if x is None else float(x)
 
 
 def _round(x: float | None) -> float | None:

@@ -19,6 +19,7 @@ from typing import Any
 import duckdb
 
 from workbench import durable
+from workbench.loading import compact_text_columns
 from workbench.sql import quote_identifier
 
 ENV_VAR = "WORKBENCH_DATA_DIR"
@@ -147,6 +148,7 @@ class Workspace:
                 "SELECT * FROM read_parquet($path)",
                 {"path": str(self.leads_path)},
             ).fetchall()
+            compact_text_columns(con, table)  # Parquet keeps ENUMs as plain text
         except duckdb.Error:
             return False
         return True
