@@ -108,3 +108,42 @@ def summarize(df: pd.DataFrame, model: ScoringModel, outcome: str | None) -> dic
         out["converted"] = np.bincount(tier, weights=won, minlength=len(thresholds)).astype(int)
         out["converted"] = out["converted"].tolist()
     return out
+
+
+def summarize_and_backtest(
+    df: pd.DataFrame,
+    model: ScoringModel,
+    outcome: str,
+    top_percents: tuple[int, ...] = (10, 20, 30),
+) -> dict[str, Any]:
+    """The summary plus the backtest's headline numbers, as a notebook would compute them.
+
+    Per tier: lift (tier conversion rate over the base rate) and capture (its share of all
+    conversions); the top ``top_percents`` of leads by score: their conversions, with the leads
+    tied at the cut counted in proportion; ROC AUC by the Mann–Whitney rank sum with average
+    ranks for ties (pandas ``rank``).
+    """
+    out = summarize(df, model, outcome)
+    s = score(df, model)
+    won = _text(df[outcome]).isin(DEFAULT_POSITIVE).to_numpy(bool)
+    n, pos = len(s), int(won.sum())
+    base = pos / n
+    tiers, converted = np.asarray(out["tiers"]), np.asarray(out["converted"])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["lift"] = ((converted / tiers) / base).tolist()
+    out["capture"] = (converted / pos).tolist()
+    # Top x %: sort best first; the tie group the cut falls in contributes in proportion.
+    order = np.argsort(-s, kind="stable")
+    s_sorted, won_sorted = s[order], won[order]
+    top = []
+    for pct in top_percents:
+        wanted = pct / 100 * n
+        cut = s_sorted[min(math.ceil(wanted) - 1, n - 1)]
+        above = s_sorted > cut
+        tied = s_sorted == cut
+        share = (wanted - above.sum()) / tied.sum()
+        top.append(float(won_sorted[above].sum() + share * won_sorted[tied].sum()))
+    out["top_converted"] = top
+    ranks = pd.Series(s).rank(method="average").to_numpy()
+    out["auc"] = float((ranks[won].sum() - pos * (pos + 1) / 2) / (pos * (n - pos)))
+    return out

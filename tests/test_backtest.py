@@ -24,6 +24,7 @@ from workbench.backtest import (
     evaluate,
     gains_curve,
     score_counts,
+    summary_and_backtest,
     time_split,
     top_share,
     wilson_interval,
@@ -31,6 +32,7 @@ from workbench.backtest import (
 from workbench.charts import gains_chart
 from workbench.model import ScoringModel
 from workbench.model_file import model_from_dict
+from workbench.summary import summarize
 
 TIERS = [("cold", 0), ("warm", 40), ("hot", 70)]
 
@@ -271,3 +273,19 @@ def test_gains_chart_is_small_and_labelled() -> None:
     }
     assert "Share of leads, highest scores first" in titles
     assert len(spec["datasets"]) >= 1
+
+
+def test_one_scan_summary_and_backtest_equal_the_separate_ones(
+    hand: tuple[duckdb.DuckDBPyConnection, list[str]],
+) -> None:
+    """summary_and_backtest reads the leads once; it must give what the two calls give."""
+    con, columns = hand
+    model = identity_model()
+    summary, bt = summary_and_backtest(con, model, "leads", columns, outcome="won")
+    assert summary == summarize(con, model, "leads", columns, outcome="won")
+    alone = backtest(con, model, "leads", columns, outcome="won")
+    assert bt is not None
+    assert (bt.tiers, bt.top, bt.auc, bt.gains) == (alone.tiers, alone.top, alone.auc, alone.gains)
+    # The hand example again: 20 leads, 6 converted, median of the 20 scores is 35.
+    assert (summary.leads, summary.converted, summary.median) == (20, 6, 35.0)
+    assert summary.mean == pytest.approx(sum(HAND_SCORES) / 20)

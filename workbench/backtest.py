@@ -37,7 +37,7 @@ from workbench.errors import UserError
 from workbench.model import ScoringModel, format_number
 from workbench.sql import quote_identifier as q
 from workbench.sql import resolve_column
-from workbench.summary import Summary, outcome_sql, summarize
+from workbench.summary import Summary, per_score_sql, summarize, summary_from_counts
 
 __all__ = [
     "MIN_CLASS",
@@ -307,17 +307,13 @@ def score_counts(
     outputs = [points_column(c.id) for c in model.criteria] + ["score", "tier"]
     alias = dict(input_aliases(keep, outputs))
     params = Params(prefix="b")
-    conv = outcome_sql(alias[keep[0]], positive_values, params)
     where = ""
     if period is not None:
         where = "WHERE " + period.condition(
             q(alias[resolve_column(period.column, columns)]), params
         )
-    cols = con.execute(
-        f"SELECT score, count(*) AS n, sum(CAST({conv} AS INTEGER)) AS c "
-        f"FROM ({scoring.sql}) {where} GROUP BY score ORDER BY score",
-        {**scoring.params, **params.values},
-    ).fetchnumpy()
+    sql = per_score_sql(scoring.sql, alias[keep[0]], positive_values, params, where)
+    cols = con.execute(sql, {**scoring.params, **params.values}).fetchnumpy()
     return ScoreCounts(
         np.asarray(cols["score"], dtype=np.float64),
         np.asarray(cols["n"], dtype=np.int64),
@@ -709,19 +705,10 @@ def summary_and_backtest(
     Returns:
         The summary, and the backtest on all leads when there is an outcome (else None).
     """
-    summary = summarize(
-        con,
-        model,
-        table,
-        columns,
-        outcome=outcome,
-        positive_values=positive_values,
-        events=events,
-        as_of=as_of,
-    )
     if outcome is None:
-        return summary, None
-    result = backtest(
+        return summarize(con, model, table, columns, events=events, as_of=as_of), None
+    # One scan serves both: the summary and every backtest metric come from the counts.
+    counts = score_counts(
         con,
         model,
         table,
@@ -731,7 +718,8 @@ def summary_and_backtest(
         events=events,
         as_of=as_of,
     )
-    return summary, result
+    summary = summary_from_counts(model, counts.score, counts.leads, counts.converted)
+    return summary, evaluate(counts, model)
 
 
 def backtest_sentences(

@@ -160,20 +160,11 @@ def summarize(
         keep = [resolve_column(outcome, columns)]
     scoring = compile_scoring(model, table, columns, keep=keep, events=events, as_of=as_of)
     params = Params(prefix="s")
+    judged = None
     if keep:
-        alias = input_aliases(
-            keep, [points_column(c.id) for c in model.criteria] + ["score", "tier"]
-        )
-        # The outcome is judged once per distinct (score, value) pair, not once per lead.
-        conv = outcome_sql("o", positive_values, params)
-        sql = (
-            f"WITH scored AS ({scoring.sql}), pairs AS (SELECT score, {q(alias[0][1])} AS o, "
-            "count(*) AS n FROM scored GROUP BY ALL) "
-            f"SELECT score, sum(n) AS n, sum(CASE WHEN {conv} THEN n ELSE 0 END) AS c "
-            "FROM pairs GROUP BY score"
-        )
-    else:
-        sql = f"SELECT score, count(*) AS n, 0 AS c FROM ({scoring.sql}) GROUP BY score"
+        outputs = [points_column(c.id) for c in model.criteria] + ["score", "tier"]
+        judged = input_aliases(keep, outputs)[0][1]
+    sql = per_score_sql(scoring.sql, judged, positive_values, params)
     # Everything else comes from this small table (one row per distinct score, a few hundred
     # for integer points): no sort of every lead for the median, at any lead count.
     cols = con.execute(sql, {**scoring.params, **params.values}).fetchnumpy()
@@ -181,8 +172,36 @@ def summarize(
         model,
         np.asarray(cols["score"], dtype=np.float64),
         np.asarray(cols["n"], dtype=np.float64),
-        np.asarray(np.ma.filled(cols["c"], 0), dtype=np.float64) if keep else None,
+        np.asarray(np.ma.filled(cols["c"], 0), dtype=np.float64) if judged else None,
         bin_width=bin_width,
+    )
+
+
+def per_score_sql(
+    scored: str,
+    outcome: str | None,
+    positive_values: Sequence[str] | None,
+    params: Params,
+    where: str = "",
+) -> str:
+    """SQL for leads (``n``) and converted leads (``c``) per distinct ``score``, ascending.
+
+    Args:
+        scored: a scoring query (see :func:`workbench.compiler.compile_scoring`).
+        outcome: its column that says whether a lead converted, or None (``c`` is then 0).
+        positive_values: the outcome's values that mean converted (default DEFAULT_POSITIVE).
+        params: where values are bound.
+        where: an optional ``WHERE …`` clause on the scored rows.
+    """
+    source = f"(SELECT * FROM ({scored}) {where})" if where else f"({scored})"
+    if outcome is None:
+        return f"SELECT score, count(*) AS n, 0 AS c FROM {source} GROUP BY score ORDER BY score"
+    # The outcome is judged once per distinct (score, value) pair, not once per lead.
+    conv = outcome_sql("o", positive_values, params)
+    return (
+        f"WITH pairs AS (SELECT score, {q(outcome)} AS o, count(*) AS n FROM {source} "  # noqa: S608
+        f"GROUP BY ALL) SELECT score, sum(n) AS n, sum(CASE WHEN {conv} THEN n ELSE 0 END) "
+        "AS c FROM pairs GROUP BY score ORDER BY score"
     )
 
 
@@ -230,11 +249,11 @@ def summary_from_counts(
     present = leads > 0
     if present.any():
         s_all, w_all = score[present], leads[present]
-        order = np.argsort(s_all)  # ties do not matter for order statistics
-        s = s_all[order]
-        cum = np.cumsum(w_all[order])
+        order = np.argsort(s_all, kind="stable")
+        s, w = s_all[order], w_all[order]
+        cum = np.cumsum(w)
         n = int(round(cum[-1]))
-        average = float(np.dot(s_all, w_all) / n)
+        average = float(np.dot(s, w) / n)  # in score order, so row order cannot change it
 
         def quantile(p: float) -> float:
             # DuckDB's quantile_cont: RN = (n - 1) p, interpolate between floor and ceil.
