@@ -24,7 +24,7 @@ import duckdb  # noqa: E402
 
 from benchmarks.data import MODEL, OUTCOME, ensure_csv  # noqa: E402
 from benchmarks.run import parse_size  # noqa: E402
-from workbench.compiler import Params, criterion_sql  # noqa: E402
+from workbench.compiler import compile_scoring, points_column  # noqa: E402
 from workbench.loading import load_leads  # noqa: E402
 from workbench.model_file import model_from_dict  # noqa: E402
 from workbench.summary import summarize  # noqa: E402
@@ -91,15 +91,13 @@ def main() -> int:
     summarize(con, model, "leads", loaded.columns, outcome=OUTCOME)  # type: ignore[arg-type]
     _show("summarize", time.perf_counter() - start, con.log)
 
-    print("\none criterion at a time (sum of its points over every lead):")
+    print("\none criterion at a time (its points summed over every lead, as compiled):")
     raw = con._con
     for c in model.criteria:
-        params = Params()
-        expr = criterion_sql(c, c.column, params)
-        best = min(
-            _once(raw, f"SELECT sum({expr}) FROM leads", params.values)  # noqa: S608
-            for _ in range(3)
-        )
+        alone = model.model_copy(update={"criteria": [c]})
+        query = compile_scoring(alone, "leads", loaded.columns, keep=[])
+        sql = f"SELECT sum({points_column(c.id)}) FROM ({query.sql})"  # noqa: S608
+        best = min(_once(raw, sql, query.params) for _ in range(3))
         print(f"  {best * 1e3:7.1f} ms  {c.kind:<13} {c.id}")
     return 0
 
