@@ -458,7 +458,7 @@ def targets(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sizes", default="100k,1M", help="comma-separated, e.g. 100k,1M,5M")
+    parser.add_argument("--sizes", default="100k,1M,5M", help="comma-separated, e.g. 100k,1M")
     parser.add_argument("--runs", type=int, default=5, help="timed runs per figure (≥ 5)")
     parser.add_argument("--with-10m", action="store_true", help="add 10M leads (slow)")
     parser.add_argument("--json", type=Path, default=OUT / "latest.json", help="JSON output")
