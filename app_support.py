@@ -57,6 +57,8 @@ _WS, _CON, _HISTORY, _SETTINGS, _DATA = "wb_ws", "wb_con", "wb_history", "wb_set
 _CURSORS = "wb_cursors"
 _PROFILE, _FLASH, _REVISION, _CHECKS = "wb_profile", "wb_flash", "wb_revision", "wb_checks"
 _PREVIEW = "wb_preview"
+# (model, backtest) from the last full summary of an activity model: one scan serves both.
+_ACTIVITY_BACKTEST = "wb_activity_backtest"
 
 PAGES = {
     "home": "streamlit_app.py",
@@ -270,11 +272,12 @@ def summary(m: ScoringModel | None = None) -> Summary:
     outcome = s.get("outcome") or None
     positive = s.get("positive_values") or None
     if any(c.kind in ("activity_count", "recency") for c in m.criteria):
-        # Activity criteria read the event log: no preview, a full summary (workbench.summary).
-        from workbench.summary import summarize
+        # Activity criteria read the event log: no preview, a full scan, which also gives the
+        # backtest that live_backtest shows next (workbench.backtest.summary_and_backtest).
+        from workbench.backtest import summary_and_backtest
 
         events, as_of = activity_state()
-        return summarize(
+        result, bt = summary_and_backtest(
             con(),
             m,
             TABLE,
@@ -284,6 +287,8 @@ def summary(m: ScoringModel | None = None) -> Summary:
             events=events,
             as_of=as_of,
         )
+        st.session_state[_ACTIVITY_BACKTEST] = (_activity_key(m), bt)
+        return result
     key = (data().version, outcome, tuple(positive or ()))
     cached = st.session_state.get(_PREVIEW)
     preview = cached[1] if cached is not None and cached[0] == key else None
@@ -313,6 +318,9 @@ def live_backtest(m: ScoringModel) -> tuple[str, list[str]]:
         counts = preview.score_counts(m)
         if counts is not None:
             return describe(evaluate(counts, m))
+    last = st.session_state.get(_ACTIVITY_BACKTEST)
+    if has_activity and last is not None and last[0] == _activity_key(m) and last[1] is not None:
+        return describe(last[1])
     events, as_of = activity_state()
     result = backtest(
         con(),
@@ -325,6 +333,18 @@ def live_backtest(m: ScoringModel) -> tuple[str, list[str]]:
         as_of=as_of,
     )
     return describe(result)
+
+
+def _activity_key(m: ScoringModel) -> tuple[Any, ...]:
+    """What an activity model's full summary depends on: the model, data, outcome and log."""
+    s = settings()
+    return (
+        m.model_dump_json(),
+        data().version,
+        s.get("outcome"),
+        tuple(s.get("positive_values") or ()),
+        *activity_state(),
+    )
 
 
 def activity_state() -> tuple[str | None, Any]:

@@ -21,6 +21,7 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from workbench import activity
+from workbench.backtest import ScoreCounts, describe, evaluate
 from workbench.explain import ActivityFact, activity_facts, explain_row
 from workbench.library import ENV_VAR as LIBRARY_VAR
 from workbench.loading import load_leads
@@ -117,6 +118,15 @@ def test_pages_score_a_model_with_activity_criteria() -> None:
     assert_clean(at)
     counts = {m.label.split(" (")[0]: int(m.value.replace(",", "")) for m in at.metric}
     assert counts == want["tier"].value_counts().to_dict()
+    # The live backtest comes from the same scan as the counts: it must describe these
+    # scores and outcomes, counted here with pandas.
+    won = (want["Won"] == "yes").astype(int)
+    grouped = pd.DataFrame({"score": want["score"], "won": won}).groupby("score")["won"]
+    counts_by_score = ScoreCounts.from_arrays(
+        grouped.size().index, grouped.size().to_numpy(), grouped.sum().to_numpy()
+    )
+    text, _ = describe(evaluate(counts_by_score, load_model_file(PRESETS / "b2b.yaml")))
+    assert any(c.value == app_support.md(text) for c in at.caption), text
 
     at.switch_page("pages/4_Leads.py").run()
     assert_clean(at)
