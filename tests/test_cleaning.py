@@ -453,3 +453,12 @@ def test_repairing_ranges_in_a_column_stored_as_enum(con):
     assert repair_excel_ranges(con, "leads", "Company Size") == 20
     got = con.execute('SELECT DISTINCT "Company Size" FROM leads ORDER BY 1').fetchall()
     assert got == [("1-10",), ("5-20",), ("51-200",)]
+
+
+def test_the_few_values_hint_on_typed_columns(con):
+    """Dates and booleans are matched on their text form on both paths."""
+    table(con, "t", {"d": "DATE", "f": "BOOLEAN"}, [["1900-01-01", True], ["2025-05-01", False]])
+    wanted = {"d": ["1900-01-01"], "f": ["false"]}
+    found = apply_placeholders(con, "t", wanted, few_values=["d", "f"])
+    assert found == {"d": {"1900-01-01": 1}, "f": {"false": 1}}
+    assert con.execute("SELECT * FROM t").fetchall() == [(None, True), (dt.date(2025, 5, 1), None)]

@@ -152,8 +152,8 @@ def apply_placeholders(
             every.update(params)
             col = quote_identifier(name)
             parts.append(
-                f"SELECT {j} AS k, {col} AS v, count(*) AS n FROM {src} "  # noqa: S608
-                f"WHERE {col} IS NOT NULL GROUP BY ALL HAVING {test}"
+                f"SELECT {j} AS k, {_as_text(col, dtypes[name])} AS v, count(*) AS n "  # noqa: S608
+                f"FROM {src} WHERE {col} IS NOT NULL GROUP BY {col} HAVING {test}"
             )
         for k, v, n in con.execute(" UNION ALL ".join(parts), every).fetchall():
             name = names[int(k)]

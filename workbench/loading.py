@@ -847,10 +847,11 @@ def _finish(
     settled: dict[int, str] = {}
     counted_ints: dict[int, int] = {}
     _settle_plain_integers(con, raw, {i: ["int"] for i in sampled}, settled, counted_ints)
-    distinct = _sample_distinct(con, raw, [i for i in text_cols if i not in settled])
+    unsettled = {i: quote_identifier(f"c{i}") for i in text_cols if i not in settled}
+    distinct = _sample_distinct(con, raw, unsettled)
     few = {i for i, n in distinct.items() if n <= _ENUM_MAX_VALUES}
     found = _clear_placeholders(con, plan, options, skip=set(settled), few=few)
-    kinds, present = _detect_types(con, raw, [i for i in text_cols if i not in settled], plan)
+    kinds, present = _detect_types(con, raw, list(unsettled), plan)
     kinds.update(settled)
     present.update(counted_ints)
     left = [i for i in text_cols if kinds.get(i) in ("text", "blank")]
@@ -946,15 +947,15 @@ def _convert_expr(col: str, kind: str | None, fmt: str | None = None) -> str:
 
 
 def _sample_distinct(
-    con: duckdb.DuckDBPyConnection, source: str, cols: list[int]
+    con: duckdb.DuckDBPyConnection, source: str, values: dict[int, str]
 ) -> dict[int, int]:
-    """Distinct values per raw column (``c<i>``) among the first rows: which columns repeat."""
-    if not cols:
+    """Distinct values of each column (number -> SQL) among the first rows: which repeat."""
+    if not values:
         return {}
-    listed = ", ".join(f"count(DISTINCT {quote_identifier(f'c{i}')})" for i in cols)
+    listed = ", ".join(f"count(DISTINCT {v})" for v in values.values())
     sample = f"(SELECT * FROM {source} LIMIT {_SAMPLE_ROWS})"  # noqa: S608
     row = con.execute(f"SELECT {listed} FROM {sample}").fetchall()[0]  # noqa: S608
-    return {i: int(n) for i, n in zip(cols, row, strict=True)}
+    return {i: int(n) for i, n in zip(values, row, strict=True)}
 
 
 @contextmanager
@@ -987,10 +988,7 @@ def _enum_types(
         if texts and limit > 0:
             # A sample rules out the columns with many values before any full pass.
             if sampled is None:
-                listed = ", ".join(f"count(DISTINCT {v})" for v in texts.values())
-                sample = f"(SELECT * FROM {source} LIMIT {_SAMPLE_ROWS})"  # noqa: S608
-                row = con.execute(f"SELECT {listed} FROM {sample}").fetchall()[0]  # noqa: S608
-                sampled = dict(zip(texts, row, strict=True))
+                sampled = _sample_distinct(con, source, texts)
             for i, value in texts.items():
                 if sampled.get(i, 0) > limit:
                     continue

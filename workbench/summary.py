@@ -1,6 +1,8 @@
-"""Summaries of a scored lead table, computed in DuckDB: tiers, histogram, statistics, conversion.
+"""Summaries of a scored lead table: tiers, histogram, statistics, conversion.
 
-Only aggregates leave the database, so charts and reports stay small at any lead count.
+DuckDB scores the leads and counts them per distinct score (a few hundred rows for integer
+points); everything else is numpy over those counts. Only aggregates leave the database, so
+charts and reports stay small at any lead count.
 """
 
 from __future__ import annotations
