@@ -707,8 +707,7 @@ def summary_and_backtest(
     """
     if outcome is None:
         return summarize(con, model, table, columns, events=events, as_of=as_of), None
-    # One scan serves both: the summary and every backtest metric come from the counts.
-    counts = score_counts(
+    result = backtest(
         con,
         model,
         table,
@@ -718,8 +717,9 @@ def summary_and_backtest(
         events=events,
         as_of=as_of,
     )
-    summary = summary_from_counts(model, counts.score, counts.leads, counts.converted)
-    return summary, evaluate(counts, model)
+    # One scan serves both: the summary comes from the backtest's own counts.
+    counts = result.counts
+    return summary_from_counts(model, counts.score, counts.leads, counts.converted), result
 
 
 def backtest_sentences(
