@@ -22,11 +22,11 @@ DuckDB (compiler)           portable form used here
 
 The ``duckdb`` dialect keeps DuckDB's own ``TRY_CAST``, ``isnan`` and ``\\s``; the tests run both
 forms on DuckDB against the compiler. Known differences of the portable form, all on values no
-lead file holds: a number with an exponent above 99 (or with ``_`` in the exponent), or longer
-than 200 characters, counts as missing (DuckDB reads it); the text of a ``DOUBLE`` column is
-engine-specific (``1.0`` in DuckDB and Spark, ``1`` in PostgreSQL), which matters only for a
-``categories`` criterion on a decimal column; ``lower()`` follows the warehouse's collation
-(PostgreSQL needs a UTF-8 locale to lower-case "SÍ").
+lead file holds: a number with an exponent above 99 (or with ``_`` in the exponent), longer
+than 200 characters, or written with both signs (``+-1``) counts as missing (DuckDB reads
+it); the text of a ``DOUBLE`` column is engine-specific (``1.0`` in DuckDB and Spark, ``1`` in
+PostgreSQL), which matters only for a ``categories`` criterion on a decimal column; ``lower()``
+follows the warehouse's collation (PostgreSQL needs a UTF-8 locale to lower-case "SÍ").
 
 The query adds ``points__<id>`` per criterion, ``score`` and ``tier`` to the table's columns
 (``SELECT *``), or to the columns named by ``keep``; it needs no helper columns.
